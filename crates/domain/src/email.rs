@@ -1,0 +1,107 @@
+use std::fmt;
+
+use crate::error::InvalidInput;
+
+/// A normalized e-mail address: trimmed and lower-cased, so equality is
+/// case-insensitive everywhere (the database also refuses upper-case values).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
+        let bad = |why: &str| InvalidInput::new("invalid_email", "email", why.to_string());
+        let s = raw.trim().to_lowercase();
+        if s.is_empty() {
+            return Err(bad("e-mail is required"));
+        }
+        if s.len() > 254 {
+            return Err(bad("e-mail is longer than 254 characters"));
+        }
+        let (local, domain) = s
+            .split_once('@')
+            .ok_or_else(|| bad("e-mail must contain '@'"))?;
+        if local.is_empty() || local.len() > 64 {
+            return Err(bad("the part before '@' must be 1 to 64 characters"));
+        }
+        if local
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"')
+        {
+            return Err(bad("the part before '@' has a character not allowed"));
+        }
+        if !is_valid_domain(domain) {
+            return Err(bad("the domain of the e-mail is not valid"));
+        }
+        Ok(Self(s))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn domain(&self) -> &str {
+        self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+
+    /// Wraps a value read back from storage, which only ever holds parsed e-mails.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Lower-case DNS name with at least two labels, each 1..=63 of `[a-z0-9-]`, not
+/// starting or ending with '-'.
+pub fn is_valid_domain(d: &str) -> bool {
+    if d.len() > 253 || !d.contains('.') {
+        return false;
+    }
+    d.split('.').all(|label| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_case_and_space() {
+        let e = Email::parse("  Alice@Example.COM ").unwrap();
+        assert_eq!(e.as_str(), "alice@example.com");
+        assert_eq!(e.domain(), "example.com");
+    }
+
+    #[test]
+    fn refuses_bad_forms() {
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@localhost",
+            "alice@exa mple.com",
+            "al ice@example.com",
+            "alice@-example.com",
+            "alice@example..com",
+            "a@b@example.com",
+        ] {
+            let err = Email::parse(bad).unwrap_err();
+            assert_eq!(err.code, "invalid_email", "{bad}");
+        }
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! Orgbase's domain: the types and rules that need no I/O.
+//!
+//! Everything that crosses the HTTP boundary is parsed into one of these types first
+//! ("parse, don't validate"), so the layers below never see an invalid e-mail or slug.
+
+pub mod email;
+pub mod error;
+pub mod ids;
+pub mod role;
+pub mod slug;
+pub mod text;
+pub mod time;
+
+pub use email::Email;
+pub use error::InvalidInput;
+pub use ids::{ApiKeyId, AuditId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
+pub use role::{
+    MembershipStatus, OrgStatus, Permission, Role, ScopeKind, effective_project_role,
+    effective_workspace_role,
+};
+pub use slug::Slug;
+pub use text::{Description, Name, Password, parse_label};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};

@@ -1,0 +1,192 @@
+//! Extractors: the request's parts parsed into what handlers need, with every
+//! rejection turned into a problem document.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use orgbase_service::store::PageRequest;
+use orgbase_service::{Actor, Error, Origin};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::middleware::RequestId;
+use crate::problem::Problem;
+
+/// A JSON body. Bad JSON, wrong types, unknown fields and oversized bodies are 4xx.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(rej) => Err(match rej {
+                JsonRejection::JsonDataError(e) => {
+                    Problem::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+                }
+                JsonRejection::JsonSyntaxError(_) => Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    "the body is not valid JSON",
+                ),
+                JsonRejection::MissingJsonContentType(_) => Problem::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "send JSON with Content-Type: application/json",
+                ),
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "the body is too large",
+                ),
+                other => Problem::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
+            }),
+        }
+    }
+}
+
+/// Where the request came from.
+pub fn origin(parts: &Parts) -> Origin {
+    let client_addr = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+    Origin {
+        client_addr,
+        request_id,
+    }
+}
+
+/// The authenticated caller. Missing, malformed, unknown or expired credentials and
+/// disabled accounts are all 401.
+pub struct Auth(pub Actor);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 256)
+            .ok_or(Problem::from(Error::Unauthenticated))?;
+        let actor = state.svc.authenticate(token, origin(parts)).await?;
+        Ok(Auth(actor))
+    }
+}
+
+/// Request metadata for unauthenticated use cases (signup, login).
+pub struct ClientOrigin(pub Origin);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientOrigin(origin(parts)))
+    }
+}
+
+/// `?limit=&cursor=` plus the filters some lists take.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+    pub action: Option<String>,
+    pub org: Option<String>,
+    pub include_deleted: Option<bool>,
+}
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+impl ListQuery {
+    pub fn page(&self) -> Result<PageRequest, Problem> {
+        let limit = match &self.limit {
+            None => DEFAULT_LIMIT,
+            Some(s) => match s.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_limit",
+                        format!("limit must be 1 to {MAX_LIMIT}"),
+                    ));
+                }
+            },
+        };
+        let after = match &self.cursor {
+            None => None,
+            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+                Problem::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_cursor",
+                    "cursor is not one this server gave out",
+                )
+            })?),
+        };
+        Ok(PageRequest { after, limit })
+    }
+}
+
+/// Query strings, with bad ones as a 400 problem.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+    }
+}
+
+/// Path parameters as strings; handlers parse them, and an unparseable id is simply
+/// not found.
+pub struct PathParams(pub Vec<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|p| PathParams(p.0.into_iter().map(|(_, v)| v).collect()))
+            .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not found"))
+    }
+}
+
+impl PathParams {
+    pub fn get(&self, i: usize) -> &str {
+        self.0.get(i).map_or("", String::as_str)
+    }
+
+    /// The i-th parameter as an id, or the given not-found error.
+    pub fn id<T: From<Uuid>>(
+        &self,
+        i: usize,
+        code: &'static str,
+        what: &'static str,
+    ) -> Result<T, Problem> {
+        Uuid::parse_str(self.get(i))
+            .map(T::from)
+            .map_err(|_| Error::not_found(code, what).into())
+    }
+}

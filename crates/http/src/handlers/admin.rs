@@ -1,0 +1,100 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use orgbase_domain::{OrgId, ProjectId, UserId, WorkspaceId};
+use orgbase_service::{CheckRequest, NewUserInput, OrgRef};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::extract::{Auth, Body, ListQuery, Query};
+use crate::problem::ApiResult;
+use crate::views::{AuditView, OrgView, UserView, page};
+
+pub async fn list_users(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let p = s.svc.admin_list_users(&a, q.page()?).await?;
+    Ok(Json(page(p, UserView::from)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    email: String,
+    password: String,
+    name: String,
+    #[serde(default)]
+    is_system_admin: bool,
+}
+
+pub async fn create_user(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<CreateUserBody>,
+) -> ApiResult<impl IntoResponse> {
+    let input = NewUserInput {
+        email: b.email,
+        password: b.password,
+        name: b.name,
+        is_system_admin: b.is_system_admin,
+    };
+    let u = s.svc.admin_create_user(&a, input).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(u))))
+}
+
+pub async fn list_orgs(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let p = s
+        .svc
+        .admin_list_orgs(&a, q.include_deleted.unwrap_or(false), q.page()?)
+        .await?;
+    Ok(Json(page(p, |o| OrgView::new(o, None))))
+}
+
+pub async fn audit(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let org = q
+        .org
+        .as_deref()
+        .and_then(|o| uuid::Uuid::parse_str(o).ok())
+        .map(OrgId);
+    let events = s
+        .svc
+        .all_audit(&a, org, q.action.as_deref(), q.page()?)
+        .await?;
+    Ok(Json(page(events, AuditView::from)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckBody {
+    user_id: uuid::Uuid,
+    permission: String,
+    org: String,
+    workspace: Option<uuid::Uuid>,
+    project: Option<uuid::Uuid>,
+}
+
+pub async fn check(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<CheckBody>,
+) -> ApiResult<impl IntoResponse> {
+    let req = CheckRequest {
+        user_id: UserId(b.user_id),
+        permission: b.permission,
+        org: OrgRef::parse(&b.org),
+        workspace: b.workspace.map(WorkspaceId),
+        project: b.project.map(ProjectId),
+    };
+    Ok(Json(s.svc.check(&a, req).await?))
+}

@@ -1,0 +1,16 @@
+//! Thin handlers: parse, call one service function, render.
+
+pub mod accounts;
+pub mod admin;
+pub mod hierarchy;
+pub mod orgs;
+pub mod system;
+
+use serde::{Deserialize, Deserializer};
+
+/// For PATCH fields that may be cleared: absent is `None`, `null` is `Some(None)`.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}

@@ -1,0 +1,170 @@
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use orgbase_domain::UserId;
+use orgbase_service::{NewOrgInput, OrgPatch, OrgRef, perm};
+use serde::Deserialize;
+
+use super::nullable;
+use crate::AppState;
+use crate::extract::{Auth, Body, ListQuery, PathParams, Query};
+use crate::problem::ApiResult;
+use crate::views::{AuditView, OrgView, page};
+
+pub async fn list_mine(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let p = s.svc.list_my_orgs(&a, q.page()?).await?;
+    Ok(Json(page(p, |o| OrgView::new(o.org, Some(o.role)))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    name: String,
+    slug: Option<String>,
+    description: Option<String>,
+    default_framework: Option<String>,
+    default_language_model: Option<String>,
+    public: Option<bool>,
+}
+
+pub async fn create(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<CreateBody>,
+) -> ApiResult<impl IntoResponse> {
+    let input = NewOrgInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        default_framework: b.default_framework,
+        default_language_model: b.default_language_model,
+        public: b.public,
+    };
+    let o = s.svc.create_org(&a, input).await?;
+    Ok((StatusCode::CREATED, Json(OrgView::new(o.org, Some(o.role)))))
+}
+
+pub async fn get(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
+    let access = s
+        .svc
+        .authorize::<perm::OrgRead>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    Ok(Json(OrgView::new(access.org, access.role)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    default_framework: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    default_language_model: Option<Option<String>>,
+    public: Option<bool>,
+}
+
+pub async fn patch(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+    Body(b): Body<PatchBody>,
+) -> ApiResult<impl IntoResponse> {
+    let access = s
+        .svc
+        .authorize::<perm::ConfigManage>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    let role = access.role;
+    let patch = OrgPatch {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        default_framework: b.default_framework,
+        default_language_model: b.default_language_model,
+        public: b.public,
+    };
+    let org = s.svc.update_org(&access, &a, patch).await?;
+    Ok(Json(OrgView::new(org, role)))
+}
+
+pub async fn delete(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+) -> ApiResult<StatusCode> {
+    let access = s
+        .svc
+        .authorize::<perm::OrgDelete>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    s.svc.delete_org(&access, &a).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn restore(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+) -> ApiResult<impl IntoResponse> {
+    let access = s
+        .svc
+        .authorize::<perm::OrgRestore>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    let role = access.role;
+    let org = s.svc.restore_org(&access, &a).await?;
+    Ok(Json(OrgView::new(org, role)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferBody {
+    new_owner_id: uuid::Uuid,
+}
+
+pub async fn transfer(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+    Body(b): Body<TransferBody>,
+) -> ApiResult<impl IntoResponse> {
+    let access = s
+        .svc
+        .authorize::<perm::OrgTransfer>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    let org = s
+        .svc
+        .transfer_org(&access, &a, UserId(b.new_owner_id))
+        .await?;
+    let role = if org.owner_id == Some(a.user.id) {
+        Some(orgbase_domain::Role::Owner)
+    } else {
+        access.role.map(|_| orgbase_domain::Role::Admin)
+    };
+    Ok(Json(OrgView::new(org, role)))
+}
+
+pub async fn audit(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: PathParams,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<impl IntoResponse> {
+    let access = s
+        .svc
+        .authorize::<perm::AuditRead>(&a, &OrgRef::parse(p.get(0)))
+        .await?;
+    let events = s
+        .svc
+        .org_audit(&access, q.action.as_deref(), q.page()?)
+        .await?;
+    Ok(Json(page(events, AuditView::from)))
+}

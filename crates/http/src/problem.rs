@@ -1,0 +1,82 @@
+//! Errors as RFC 9457 problem documents. This is the one place where a service error
+//! becomes an HTTP response.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use orgbase_service::Error;
+use serde_json::json;
+
+/// A problem document ready to send.
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+}
+
+impl From<Error> for Problem {
+    fn from(e: Error) -> Self {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let detail = match &e {
+            // Never leak internals (SQL, paths, driver messages) to the client.
+            Error::Internal(msg) => {
+                tracing::error!(error = %msg, "internal error");
+                "something went wrong on our side".to_string()
+            }
+            other => other.to_string(),
+        };
+        let retry_after = match e {
+            Error::TooManyRequests { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        Problem {
+            status,
+            code: e.code(),
+            detail,
+            retry_after,
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = json!({
+            "type": format!("https://orgbase.dev/problems/{}", self.code),
+            "title": title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+            "code": self.code,
+        });
+        let mut res = (self.status, body.to_string()).into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.status == StatusCode::UNAUTHORIZED {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            h.insert(header::RETRY_AFTER, v);
+        }
+        res
+    }
+}
+
+/// Handlers return `Result<_, ApiError>` and use `?` on service calls.
+pub type ApiResult<T> = Result<T, Problem>;

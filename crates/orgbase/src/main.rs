@@ -1,0 +1,225 @@
+//! `orgbase`: the server and its command line.
+
+use std::io::Read;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use orgbase::server;
+use orgbase::settings::{LogFormat, Settings};
+use orgbase_store::{ConnectOptions, PageRequest};
+
+#[derive(Parser)]
+#[command(
+    name = "orgbase",
+    version,
+    about = "Organizations, users and roles for AI-assistant platforms"
+)]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (creates and migrates the database as needed).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "ORGBASE_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// System administrators.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Organizations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// The database schema.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+    /// Seed a database, drive HTTP load at the server and report throughput, latency
+    /// and memory.
+    Bench(orgbase::bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a system admin; the password is read from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization owned by an existing user.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// E-mail of the owner.
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        slug: Option<String>,
+    },
+    /// List organizations.
+    List,
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Print the live schema: tables, columns, keys and indexes, sorted, with portable
+    /// type names, so SQLite's and PostgreSQL's dumps can be diffed.
+    Dump,
+}
+
+fn init_logs(s: &Settings) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&s.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match s.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let s = cli.settings;
+    match cli.command {
+        Command::Serve { bind } => {
+            init_logs(&s);
+            serve(&s, &bind).await
+        }
+        Command::Migrate => {
+            init_logs(&s);
+            let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
+            let ran = store.migrate().await?;
+            println!(
+                "{ran} migration(s) applied to {}",
+                server::redact(&s.database_url)
+            );
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Create { email, name }) => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from stdin")?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let svc = server::services(&s, ConnectOptions::default()).await?;
+            svc.ensure_system_org()
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (user, created) = svc
+                .bootstrap_admin(&email, password, name.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if created {
+                println!("created system admin {} ({})", user.email, user.id);
+            } else {
+                println!("{} already exists; they are a system admin now", user.email);
+            }
+            Ok(())
+        }
+        Command::Org(OrgCommand::Create { name, owner, slug }) => {
+            let svc = server::services(&s, ConnectOptions::default()).await?;
+            let user = svc
+                .user_by_email(&owner)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+                .with_context(|| format!("no user with e-mail {owner}"))?;
+            let org = svc
+                .cli_create_org(&user, &name, slug.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}\t{}\t{}", org.id, org.slug, org.name);
+            Ok(())
+        }
+        Command::Org(OrgCommand::List) => {
+            let svc = server::services(&s, ConnectOptions::default()).await?;
+            let mut page = PageRequest {
+                after: None,
+                limit: 200,
+            };
+            loop {
+                let p = svc
+                    .cli_list_orgs(page)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for o in &p.items {
+                    println!("{}\t{}\t{}", o.id, o.slug, o.name);
+                }
+                match p.next_cursor {
+                    Some(c) => page.after = Some(c),
+                    None => break,
+                }
+            }
+            Ok(())
+        }
+        Command::Schema(SchemaCommand::Dump) => {
+            let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
+            store.migrate().await?;
+            print!("{}", store.schema().await?.render());
+            Ok(())
+        }
+        Command::Bench(args) => orgbase::bench::run(&s, args).await,
+    }
+}
+
+async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
+    let app = server::build(s, ConnectOptions::default()).await?;
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("listening on {bind}"))?;
+    let addr = listener.local_addr()?;
+    println!("Orgbase is listening on http://{addr}");
+    println!(
+        "  database: {} ({})",
+        server::redact(&s.database_url),
+        app.services.store().backend()
+    );
+    println!("  API:      http://{addr}/api/v1  (OpenAPI document at /api/v1/openapi.json)");
+    println!("  health:   http://{addr}/healthz, /readyz, /metrics");
+    if !app
+        .services
+        .has_system_admin()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        println!();
+        println!("There is no system admin yet. Create one with");
+        println!("  echo 'a-long-password' | orgbase admin create --email you@example.com");
+        println!("or start with ORGBASE_ADMIN_EMAIL and ORGBASE_ADMIN_PASSWORD set.");
+    }
+    server::serve(listener, app.router, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,91 @@
+//! Putting the parts together: store, services, router; and serving them.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use orgbase_domain::SystemClock;
+use orgbase_service::Services;
+use orgbase_service::crypto::Hasher;
+use orgbase_store::ConnectOptions;
+use tokio::net::TcpListener;
+
+use crate::settings::Settings;
+
+/// A ready application: services and the router over them.
+pub struct App {
+    pub services: Services,
+    pub router: axum::Router,
+}
+
+/// Connects, migrates, makes sure the system org exists and creates the first admin
+/// from the environment when asked to.
+pub async fn build(settings: &Settings, connect: ConnectOptions) -> anyhow::Result<App> {
+    let services = services(settings, connect).await?;
+    services
+        .ensure_system_org()
+        .await
+        .context("creating the system organization")?;
+    if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
+        let (user, created) = services
+            .bootstrap_admin(email, password, None)
+            .await
+            .context("creating the admin from ORGBASE_ADMIN_EMAIL")?;
+        if created {
+            tracing::info!(email = %user.email, "created system admin from the environment");
+        }
+    }
+    let router = orgbase_http::app(services.clone());
+    Ok(App { services, router })
+}
+
+/// Store and services without the HTTP layer (for CLI commands).
+pub async fn services(
+    settings: &Settings,
+    mut connect: ConnectOptions,
+) -> anyhow::Result<Services> {
+    if connect.max_connections.is_none() {
+        connect.max_connections = settings.db_max_connections;
+    }
+    let store = orgbase_store::connect(&settings.database_url, &connect)
+        .await
+        .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?;
+    let ran = store.migrate().await.context("running migrations")?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, "database migrated");
+    }
+    let hasher = Hasher::new(settings.hash_cost(), settings.hash_permits())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Services::new(
+        store,
+        Arc::new(SystemClock),
+        hasher,
+        settings.service_config(),
+    ))
+}
+
+/// Serves until `shutdown` resolves.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}

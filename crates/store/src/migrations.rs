@@ -1,0 +1,42 @@
+//! Embedded migrations, one list per backend. Versions must match across the lists:
+//! the same version number means the same logical change on each engine.
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+pub const SQLITE: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/sqlite/0001_init.sql"),
+}];
+
+pub const POSTGRES: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sql: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The bookkeeping table, the same on both engines.
+pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS orgbase_migrations (\
+    version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backends_have_the_same_versions() {
+        let v = |l: &[super::Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(v(super::SQLITE), v(super::POSTGRES));
+    }
+}
+
+/// Splits a migration into statements (at `;` ending a line). Migrations keep to that
+/// form: no `;` at a line end inside a string or a trigger body.
+pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
+    sql.split(";\n").map(str::trim).filter(|s| {
+        s.lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
+    })
+}

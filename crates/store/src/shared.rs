@@ -1,0 +1,1081 @@
+//! The SQL both backends share, written once.
+//!
+//! This file is compiled twice, as `sqlite::shared` and `postgres::shared` (see the
+//! `#[path]` in each backend's `mod.rs`), each time with that backend's `Db`, so every
+//! query here is checked against both drivers' types without generic trait bounds.
+//! Only what truly differs (connecting, migrating, locking, schema dumps) lives in the
+//! backend modules. Placeholders are `$N`, which both drivers accept.
+
+use async_trait::async_trait;
+use orgbase_domain::{
+    ApiKeyId, AuditId, Email, MembershipStatus, OrgId, ProjectId, Role, SessionId, Slug, Timestamp,
+    UserId, WorkspaceId,
+};
+use sqlx::types::Json;
+use sqlx::{Executor, Row};
+use uuid::Uuid;
+
+use super::{Db, LOCK_SUFFIX};
+use crate::records::*;
+use crate::{Result, StoreError};
+
+type DbRow = <Db as sqlx::Database>::Row;
+pub type DbTx = sqlx::Transaction<'static, Db>;
+
+const USER_COLS: &str = "u.id, u.email, u.name, u.password_hash, u.is_system_admin, u.enabled, \
+    u.home_org_id, u.created_at, u.updated_at, u.last_login_at";
+const ORG_COLS: &str = "o.id, o.slug, o.name, o.description, o.is_system, o.status, o.owner_id, \
+    o.default_framework, o.default_language_model, o.public, o.created_at, o.updated_at, o.deleted_at";
+const MEMBER_COLS: &str =
+    "m.org_id, m.user_id, m.role, m.status, m.invited_by, m.joined_at, m.updated_at";
+
+fn ts(r: &DbRow, col: &'static str) -> Result<Timestamp> {
+    Ok(Timestamp::from_millis(r.try_get::<i64, _>(col)?))
+}
+
+fn ts_opt(r: &DbRow, col: &'static str) -> Result<Option<Timestamp>> {
+    Ok(r.try_get::<Option<i64>, _>(col)?
+        .map(Timestamp::from_millis))
+}
+
+fn parsed<T: std::str::FromStr>(r: &DbRow, col: &'static str) -> Result<T> {
+    r.try_get::<String, _>(col)?
+        .parse()
+        .map_err(|_| StoreError::Corrupt(col))
+}
+
+fn user_from(r: &DbRow) -> Result<User> {
+    Ok(User {
+        id: UserId(r.try_get("id")?),
+        email: Email::from_trusted(r.try_get("email")?),
+        name: r.try_get("name")?,
+        password_hash: r.try_get("password_hash")?,
+        is_system_admin: r.try_get("is_system_admin")?,
+        enabled: r.try_get("enabled")?,
+        home_org_id: r.try_get::<Option<Uuid>, _>("home_org_id")?.map(OrgId),
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        last_login_at: ts_opt(r, "last_login_at")?,
+    })
+}
+
+fn org_from(r: &DbRow) -> Result<Org> {
+    Ok(Org {
+        id: OrgId(r.try_get("id")?),
+        slug: Slug::from_trusted(r.try_get("slug")?),
+        name: r.try_get("name")?,
+        description: r.try_get("description")?,
+        is_system: r.try_get("is_system")?,
+        status: parsed(r, "status")?,
+        owner_id: r.try_get::<Option<Uuid>, _>("owner_id")?.map(UserId),
+        default_framework: r.try_get("default_framework")?,
+        default_language_model: r.try_get("default_language_model")?,
+        public: r.try_get("public")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        deleted_at: ts_opt(r, "deleted_at")?,
+    })
+}
+
+fn workspace_from(r: &DbRow) -> Result<Workspace> {
+    Ok(Workspace {
+        id: WorkspaceId(r.try_get("id")?),
+        org_id: OrgId(r.try_get("org_id")?),
+        name: r.try_get("name")?,
+        is_default: r.try_get("is_default")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+fn project_from(r: &DbRow) -> Result<Project> {
+    Ok(Project {
+        id: ProjectId(r.try_get("id")?),
+        org_id: OrgId(r.try_get("org_id")?),
+        workspace_id: WorkspaceId(r.try_get("workspace_id")?),
+        name: r.try_get("name")?,
+        is_default: r.try_get("is_default")?,
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+fn membership_from(r: &DbRow, scope: Scope) -> Result<Membership> {
+    Ok(Membership {
+        scope,
+        org_id: OrgId(r.try_get("org_id")?),
+        user_id: UserId(r.try_get("user_id")?),
+        role: parsed(r, "role")?,
+        status: parsed(r, "status")?,
+        invited_by: r.try_get::<Option<Uuid>, _>("invited_by")?.map(UserId),
+        joined_at: ts(r, "joined_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+fn api_key_from(r: &DbRow) -> Result<ApiKey> {
+    Ok(ApiKey {
+        id: ApiKeyId(r.try_get("id")?),
+        user_id: UserId(r.try_get("user_id")?),
+        name: r.try_get("name")?,
+        prefix: r.try_get("prefix")?,
+        token_hash: r.try_get("token_hash")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts_opt(r, "expires_at")?,
+        last_used_at: ts_opt(r, "last_used_at")?,
+    })
+}
+
+fn audit_from(r: &DbRow) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: AuditId(r.try_get("id")?),
+        at: ts(r, "at")?,
+        actor_user_id: r.try_get::<Option<Uuid>, _>("actor_user_id")?.map(UserId),
+        actor_api_key_id: r
+            .try_get::<Option<Uuid>, _>("actor_api_key_id")?
+            .map(ApiKeyId),
+        org_id: r.try_get::<Option<Uuid>, _>("org_id")?.map(OrgId),
+        action: r.try_get("action")?,
+        target_type: r.try_get("target_type")?,
+        target_id: r.try_get("target_id")?,
+        details: r.try_get::<Json<serde_json::Value>, _>("details")?.0,
+        client_addr: r.try_get("client_addr")?,
+        request_id: r.try_get("request_id")?,
+    })
+}
+
+/// The membership table of a scope and its key column.
+fn scope_table(scope: Scope) -> (&'static str, &'static str) {
+    match scope {
+        Scope::Org(_) => ("org_members", "org_id"),
+        Scope::Workspace(_) => ("workspace_members", "workspace_id"),
+        Scope::Project(_) => ("project_members", "project_id"),
+    }
+}
+
+fn after(page: PageRequest) -> Uuid {
+    page.after.unwrap_or(Uuid::nil())
+}
+
+fn overfetch(page: PageRequest) -> i64 {
+    i64::from(page.limit) + 1
+}
+
+// ---- reads, usable on the pool and inside a transaction ----
+
+pub async fn user_by_id<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: UserId,
+) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+pub async fn user_by_email<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    email: &Email,
+) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.email = $1");
+    sqlx::query(&sql)
+        .bind(email.as_str())
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+pub async fn users<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    page: PageRequest,
+) -> Result<Page<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2");
+    let rows = sqlx::query(&sql)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows.iter().map(user_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |u| u.id.0))
+}
+
+pub async fn count_system_admins<'e, E: Executor<'e, Database = Db>>(e: E) -> Result<i64> {
+    let sql = "SELECT COUNT(*) AS n FROM users WHERE is_system_admin = TRUE AND enabled = TRUE";
+    Ok(sqlx::query(sql).fetch_one(e).await?.try_get("n")?)
+}
+
+pub async fn session_user<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<SessionAuth>> {
+    let sql = format!(
+        "SELECT s.id AS sid, s.token_hash AS th, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(token_hash)
+        .bind(now.as_millis())
+        .fetch_optional(e)
+        .await?;
+    row.map(|r| {
+        Ok(SessionAuth {
+            id: SessionId(r.try_get("sid")?),
+            token_hash: r.try_get("th")?,
+            user: user_from(&r)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn api_key_user<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<ApiKeyAuth>> {
+    let sql = format!(
+        "SELECT k.id AS kid, k.token_hash AS th, k.last_used_at AS klu, {USER_COLS} FROM api_keys k JOIN users u ON u.id = k.user_id \
+         WHERE k.token_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)"
+    );
+    let row = sqlx::query(&sql)
+        .bind(token_hash)
+        .bind(now.as_millis())
+        .fetch_optional(e)
+        .await?;
+    row.map(|r| {
+        Ok(ApiKeyAuth {
+            id: ApiKeyId(r.try_get("kid")?),
+            token_hash: r.try_get("th")?,
+            last_used_at: ts_opt(&r, "klu")?,
+            user: user_from(&r)?,
+        })
+    })
+    .transpose()
+}
+
+pub async fn touch_api_key<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: ApiKeyId,
+    now: Timestamp,
+) -> Result<()> {
+    sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+        .bind(now.as_millis())
+        .bind(id.0)
+        .execute(e)
+        .await?;
+    Ok(())
+}
+
+pub async fn api_keys_of<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Page<ApiKey>> {
+    let sql = "SELECT id, user_id, name, prefix, token_hash, created_at, expires_at, last_used_at \
+               FROM api_keys WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+    let rows = sqlx::query(sql)
+        .bind(user.0)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows.iter().map(api_key_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |k| k.id.0))
+}
+
+pub async fn org_by_id<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: OrgId,
+    lock: bool,
+) -> Result<Option<Org>> {
+    let suffix = if lock { LOCK_SUFFIX } else { "" };
+    let sql = format!("SELECT {ORG_COLS} FROM orgs o WHERE o.id = $1{suffix}");
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(org_from)
+        .transpose()
+}
+
+pub async fn org_by_slug<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    slug: &Slug,
+) -> Result<Option<Org>> {
+    let sql = format!("SELECT {ORG_COLS} FROM orgs o WHERE o.slug = $1");
+    sqlx::query(&sql)
+        .bind(slug.as_str())
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(org_from)
+        .transpose()
+}
+
+pub async fn system_org<'e, E: Executor<'e, Database = Db>>(e: E) -> Result<Option<Org>> {
+    let sql =
+        format!("SELECT {ORG_COLS} FROM orgs o WHERE o.is_system = TRUE ORDER BY o.id LIMIT 1");
+    sqlx::query(&sql)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(org_from)
+        .transpose()
+}
+
+pub async fn orgs_of<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+    page: PageRequest,
+) -> Result<Page<OrgWithRole>> {
+    let sql = format!(
+        "SELECT {ORG_COLS}, m.role AS my_role FROM org_members m JOIN orgs o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND m.status = 'active' AND o.deleted_at IS NULL AND m.org_id > $2 \
+         ORDER BY m.org_id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(user.0)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(OrgWithRole {
+                org: org_from(r)?,
+                role: parsed(r, "my_role")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |o| o.org.id.0))
+}
+
+pub async fn all_orgs<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    filter: OrgFilter,
+    page: PageRequest,
+) -> Result<Page<Org>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM orgs o WHERE o.id > $1 AND ($2 OR o.deleted_at IS NULL) \
+         ORDER BY o.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(after(page))
+        .bind(filter.include_deleted)
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows.iter().map(org_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |o| o.id.0))
+}
+
+pub async fn count_owned_live_orgs<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+) -> Result<i64> {
+    let sql = "SELECT COUNT(*) AS n FROM orgs \
+               WHERE owner_id = $1 AND deleted_at IS NULL AND is_system = FALSE";
+    Ok(sqlx::query(sql)
+        .bind(user.0)
+        .fetch_one(e)
+        .await?
+        .try_get("n")?)
+}
+
+const WS_COLS: &str = "id, org_id, name, is_default, created_at, updated_at";
+const PROJECT_COLS: &str = "id, org_id, workspace_id, name, is_default, created_at, updated_at";
+
+pub async fn workspace<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: WorkspaceId,
+) -> Result<Option<Workspace>> {
+    let sql = format!("SELECT {WS_COLS} FROM workspaces WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(workspace_from)
+        .transpose()
+}
+
+pub async fn workspaces<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    org: OrgId,
+    page: PageRequest,
+) -> Result<Page<Workspace>> {
+    let sql = format!(
+        "SELECT {WS_COLS} FROM workspaces WHERE org_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows
+        .iter()
+        .map(workspace_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |w| w.id.0))
+}
+
+pub async fn project<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: ProjectId,
+) -> Result<Option<Project>> {
+    let sql = format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1");
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(project_from)
+        .transpose()
+}
+
+pub async fn projects<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    ws: WorkspaceId,
+    page: PageRequest,
+) -> Result<Page<Project>> {
+    let sql = format!(
+        "SELECT {PROJECT_COLS} FROM projects WHERE workspace_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(ws.0)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows.iter().map(project_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |p| p.id.0))
+}
+
+pub async fn membership<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    scope: Scope,
+    user: UserId,
+) -> Result<Option<Membership>> {
+    let (table, key) = scope_table(scope);
+    let sql = format!("SELECT {MEMBER_COLS} FROM {table} m WHERE m.{key} = $1 AND m.user_id = $2");
+    let row = sqlx::query(&sql)
+        .bind(scope.uuid())
+        .bind(user.0)
+        .fetch_optional(e)
+        .await?;
+    row.as_ref().map(|r| membership_from(r, scope)).transpose()
+}
+
+pub async fn role_chain<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+    org: OrgId,
+    workspace: Option<WorkspaceId>,
+    project: Option<ProjectId>,
+) -> Result<RoleChain> {
+    let sql = "SELECT \
+        (SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND status = 'active') AS o, \
+        (SELECT role FROM workspace_members WHERE workspace_id = $3 AND user_id = $2 AND status = 'active') AS w, \
+        (SELECT role FROM project_members WHERE project_id = $4 AND user_id = $2 AND status = 'active') AS p";
+    let r = sqlx::query(sql)
+        .bind(org.0)
+        .bind(user.0)
+        .bind(workspace.map(|w| w.0))
+        .bind(project.map(|p| p.0))
+        .fetch_one(e)
+        .await?;
+    let role = |col: &'static str| -> Result<Option<Role>> {
+        r.try_get::<Option<String>, _>(col)?
+            .map(|s| s.parse().map_err(|_| StoreError::Corrupt(col)))
+            .transpose()
+    };
+    Ok(RoleChain {
+        org: role("o")?,
+        workspace: role("w")?,
+        project: role("p")?,
+    })
+}
+
+pub async fn members<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    scope: Scope,
+    page: PageRequest,
+) -> Result<Page<Member>> {
+    let (table, key) = scope_table(scope);
+    let sql = format!(
+        "SELECT {MEMBER_COLS}, u.email AS member_email, u.name AS member_name \
+         FROM {table} m JOIN users u ON u.id = m.user_id \
+         WHERE m.{key} = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(scope.uuid())
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(e)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(Member {
+                membership: membership_from(r, scope)?,
+                email: Email::from_trusted(r.try_get("member_email")?),
+                name: r.try_get("member_name")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |m| {
+        m.membership.user_id.0
+    }))
+}
+
+pub async fn memberships_of<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+) -> Result<Vec<(Membership, Slug)>> {
+    let sql = format!(
+        "SELECT {MEMBER_COLS}, o.slug AS org_slug FROM org_members m JOIN orgs o ON o.id = m.org_id \
+         WHERE m.user_id = $1 AND m.status = 'active' AND o.deleted_at IS NULL ORDER BY m.org_id LIMIT 1000"
+    );
+    let rows = sqlx::query(&sql).bind(user.0).fetch_all(e).await?;
+    rows.iter()
+        .map(|r| {
+            let org = OrgId(r.try_get("org_id")?);
+            Ok((
+                membership_from(r, Scope::Org(org))?,
+                Slug::from_trusted(r.try_get("org_slug")?),
+            ))
+        })
+        .collect()
+}
+
+pub async fn audit<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    filter: &AuditFilter,
+    page: PageRequest,
+) -> Result<Page<AuditEvent>> {
+    // Built from fixed fragments only; values are always bound.
+    let mut sql = String::from(
+        "SELECT id, at, actor_user_id, actor_api_key_id, org_id, action, target_type, target_id, \
+         details, client_addr, request_id FROM audit_events WHERE id < $1",
+    );
+    let mut n = 1;
+    if filter.org_id.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND org_id = ${n}"));
+    }
+    if filter.action.is_some() {
+        n += 1;
+        sql.push_str(&format!(" AND action = ${n}"));
+    }
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+    let mut q = sqlx::query(&sql).bind(page.after.unwrap_or(Uuid::max()));
+    if let Some(org) = filter.org_id {
+        q = q.bind(org.0);
+    }
+    if let Some(action) = &filter.action {
+        q = q.bind(action.clone());
+    }
+    let rows = q.bind(overfetch(page)).fetch_all(e).await?;
+    let items = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |a| a.id.0))
+}
+
+// ---- the transaction ----
+
+pub struct SqlTx(pub DbTx);
+
+#[async_trait]
+impl crate::Tx for SqlTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.commit().await?)
+    }
+
+    async fn lock_org(&mut self, id: OrgId) -> Result<Option<Org>> {
+        org_by_id(&mut *self.0, id, true).await
+    }
+
+    async fn user_by_id(&mut self, id: UserId) -> Result<Option<User>> {
+        user_by_id(&mut *self.0, id).await
+    }
+
+    async fn membership(&mut self, scope: Scope, user: UserId) -> Result<Option<Membership>> {
+        membership(&mut *self.0, scope, user).await
+    }
+
+    async fn count_owned_live_orgs(&mut self, user: UserId) -> Result<i64> {
+        count_owned_live_orgs(&mut *self.0, user).await
+    }
+
+    async fn system_org(&mut self) -> Result<Option<Org>> {
+        system_org(&mut *self.0).await
+    }
+
+    async fn insert_user(&mut self, u: &User) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO users (id, email, name, password_hash, is_system_admin, enabled, home_org_id, \
+             created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (email) DO NOTHING",
+        )
+        .bind(u.id.0)
+        .bind(u.email.as_str())
+        .bind(&u.name)
+        .bind(&u.password_hash)
+        .bind(u.is_system_admin)
+        .bind(u.enabled)
+        .bind(u.home_org_id.map(|o| o.0))
+        .bind(u.created_at.as_millis())
+        .bind(u.updated_at.as_millis())
+        .bind(u.last_login_at.map(Timestamp::as_millis))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_password_hash(&mut self, user: UserId, hash: &str, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now.as_millis())
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_user(&mut self, u: &User) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET name = $1, password_hash = $2, is_system_admin = $3, enabled = $4, \
+             home_org_id = $5, updated_at = $6, last_login_at = $7 WHERE id = $8",
+        )
+        .bind(&u.name)
+        .bind(&u.password_hash)
+        .bind(u.is_system_admin)
+        .bind(u.enabled)
+        .bind(u.home_org_id.map(|o| o.0))
+        .bind(u.updated_at.as_millis())
+        .bind(u.last_login_at.map(Timestamp::as_millis))
+        .bind(u.id.0)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_last_login(&mut self, user: UserId, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+            .bind(now.as_millis())
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_home_org(
+        &mut self,
+        user: UserId,
+        org: Option<OrgId>,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query("UPDATE users SET home_org_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(org.map(|o| o.0))
+            .bind(now.as_millis())
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn slugs_like(&mut self, base: &Slug) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT slug FROM orgs WHERE slug = $1 OR slug LIKE $2")
+            .bind(base.as_str())
+            .bind(format!("{}-%", base.as_str()))
+            .fetch_all(&mut *self.0)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("slug")?))
+            .collect()
+    }
+
+    async fn insert_org(&mut self, o: &Org) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO orgs (id, slug, name, description, is_system, status, owner_id, \
+             default_framework, default_language_model, public, created_at, updated_at, deleted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (slug) DO NOTHING",
+        )
+        .bind(o.id.0)
+        .bind(o.slug.as_str())
+        .bind(&o.name)
+        .bind(&o.description)
+        .bind(o.is_system)
+        .bind(o.status.as_str())
+        .bind(o.owner_id.map(|u| u.0))
+        .bind(&o.default_framework)
+        .bind(&o.default_language_model)
+        .bind(o.public)
+        .bind(o.created_at.as_millis())
+        .bind(o.updated_at.as_millis())
+        .bind(o.deleted_at.map(Timestamp::as_millis))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_org(&mut self, o: &Org) -> Result<()> {
+        sqlx::query(
+            "UPDATE orgs SET slug = $1, name = $2, description = $3, status = $4, owner_id = $5, \
+             default_framework = $6, default_language_model = $7, public = $8, updated_at = $9, \
+             deleted_at = $10 WHERE id = $11",
+        )
+        .bind(o.slug.as_str())
+        .bind(&o.name)
+        .bind(&o.description)
+        .bind(o.status.as_str())
+        .bind(o.owner_id.map(|u| u.0))
+        .bind(&o.default_framework)
+        .bind(&o.default_language_model)
+        .bind(o.public)
+        .bind(o.updated_at.as_millis())
+        .bind(o.deleted_at.map(Timestamp::as_millis))
+        .bind(o.id.0)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_workspace(&mut self, w: &Workspace) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO workspaces (id, org_id, name, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (org_id, name) DO NOTHING",
+        )
+        .bind(w.id.0)
+        .bind(w.org_id.0)
+        .bind(&w.name)
+        .bind(w.is_default)
+        .bind(w.created_at.as_millis())
+        .bind(w.updated_at.as_millis())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_project(&mut self, p: &Project) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO projects (id, org_id, workspace_id, name, is_default, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (workspace_id, name) DO NOTHING",
+        )
+        .bind(p.id.0)
+        .bind(p.org_id.0)
+        .bind(p.workspace_id.0)
+        .bind(&p.name)
+        .bind(p.is_default)
+        .bind(p.created_at.as_millis())
+        .bind(p.updated_at.as_millis())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn upsert_membership(&mut self, m: &Membership) -> Result<()> {
+        let (table, key) = scope_table(m.scope);
+        let on_conflict = format!(
+            "ON CONFLICT ({key}, user_id) DO UPDATE SET role = excluded.role, \
+             status = excluded.status, invited_by = excluded.invited_by, updated_at = excluded.updated_at"
+        );
+        // org_members is keyed by org_id itself; the deeper tables carry org_id besides.
+        if let Scope::Org(_) = m.scope {
+            let sql = format!(
+                "INSERT INTO org_members (org_id, user_id, role, status, invited_by, joined_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict}"
+            );
+            sqlx::query(&sql)
+                .bind(m.org_id.0)
+                .bind(m.user_id.0)
+                .bind(m.role.as_str())
+                .bind(m.status.as_str())
+                .bind(m.invited_by.map(|u| u.0))
+                .bind(m.joined_at.as_millis())
+                .bind(m.updated_at.as_millis())
+                .execute(&mut *self.0)
+                .await?;
+        } else {
+            let sql = format!(
+                "INSERT INTO {table} ({key}, user_id, org_id, role, status, invited_by, joined_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict}"
+            );
+            sqlx::query(&sql)
+                .bind(m.scope.uuid())
+                .bind(m.user_id.0)
+                .bind(m.org_id.0)
+                .bind(m.role.as_str())
+                .bind(m.status.as_str())
+                .bind(m.invited_by.map(|u| u.0))
+                .bind(m.joined_at.as_millis())
+                .bind(m.updated_at.as_millis())
+                .execute(&mut *self.0)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn set_membership_role(
+        &mut self,
+        scope: Scope,
+        user: UserId,
+        role: Role,
+        status: MembershipStatus,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let (table, key) = scope_table(scope);
+        let sql = format!(
+            "UPDATE {table} SET role = $1, status = $2, updated_at = $3 WHERE {key} = $4 AND user_id = $5"
+        );
+        let r = sqlx::query(&sql)
+            .bind(role.as_str())
+            .bind(status.as_str())
+            .bind(now.as_millis())
+            .bind(scope.uuid())
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_org_memberships(&mut self, org: OrgId, user: UserId) -> Result<bool> {
+        for table in ["project_members", "workspace_members"] {
+            let sql = format!("DELETE FROM {table} WHERE org_id = $1 AND user_id = $2");
+            sqlx::query(&sql)
+                .bind(org.0)
+                .bind(user.0)
+                .execute(&mut *self.0)
+                .await?;
+        }
+        let r = sqlx::query("DELETE FROM org_members WHERE org_id = $1 AND user_id = $2")
+            .bind(org.0)
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_membership(&mut self, scope: Scope, user: UserId) -> Result<bool> {
+        let (table, key) = scope_table(scope);
+        let sql = format!("DELETE FROM {table} WHERE {key} = $1 AND user_id = $2");
+        let r = sqlx::query(&sql)
+            .bind(scope.uuid())
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_session(&mut self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(s.id.0)
+        .bind(s.user_id.0)
+        .bind(&s.token_hash)
+        .bind(s.created_at.as_millis())
+        .bind(s.expires_at.as_millis())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, id: SessionId) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id <> $2")
+            .bind(user.0)
+            .bind(keep.map(|k| k.0).unwrap_or(Uuid::nil()))
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO api_keys (id, user_id, name, prefix, token_hash, created_at, expires_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(k.id.0)
+        .bind(k.user_id.0)
+        .bind(&k.name)
+        .bind(&k.prefix)
+        .bind(&k.token_hash)
+        .bind(k.created_at.as_millis())
+        .bind(k.expires_at.map(Timestamp::as_millis))
+        .bind(k.last_used_at.map(Timestamp::as_millis))
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND user_id = $2")
+            .bind(id.0)
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_audit(&mut self, a: &AuditEvent) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor_user_id, actor_api_key_id, org_id, action, \
+             target_type, target_id, details, client_addr, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(a.id.0)
+        .bind(a.at.as_millis())
+        .bind(a.actor_user_id.map(|u| u.0))
+        .bind(a.actor_api_key_id.map(|k| k.0))
+        .bind(a.org_id.map(|o| o.0))
+        .bind(&a.action)
+        .bind(&a.target_type)
+        .bind(&a.target_id)
+        .bind(Json(&a.details))
+        .bind(&a.client_addr)
+        .bind(&a.request_id)
+        .execute(&mut *self.0)
+        .await?;
+        Ok(())
+    }
+}
+
+// ---- the store: reads go to the reader pool, writes through `begin` ----
+
+#[async_trait]
+impl crate::Store for super::BackendStore {
+    fn backend(&self) -> &'static str {
+        super::NAME
+    }
+
+    async fn migrate(&self) -> Result<usize> {
+        super::migrate(self).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.read).await?;
+        Ok(())
+    }
+
+    async fn schema(&self) -> Result<crate::dump::Schema> {
+        super::schema(self).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn crate::Tx>> {
+        Ok(Box::new(SqlTx(self.write.begin().await?)))
+    }
+
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
+        user_by_id(&self.read, id).await
+    }
+
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
+        user_by_email(&self.read, email).await
+    }
+
+    async fn users(&self, page: PageRequest) -> Result<Page<User>> {
+        users(&self.read, page).await
+    }
+
+    async fn count_system_admins(&self) -> Result<i64> {
+        count_system_admins(&self.read).await
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionAuth>> {
+        session_user(&self.read, token_hash, now).await
+    }
+
+    async fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<ApiKeyAuth>> {
+        api_key_user(&self.read, token_hash, now).await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
+        touch_api_key(&self.write, id, now).await
+    }
+
+    async fn api_keys_of(&self, user: UserId, page: PageRequest) -> Result<Page<ApiKey>> {
+        api_keys_of(&self.read, user, page).await
+    }
+
+    async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>> {
+        org_by_id(&self.read, id, false).await
+    }
+
+    async fn org_by_slug(&self, slug: &Slug) -> Result<Option<Org>> {
+        org_by_slug(&self.read, slug).await
+    }
+
+    async fn system_org(&self) -> Result<Option<Org>> {
+        system_org(&self.read).await
+    }
+
+    async fn orgs_of(&self, user: UserId, page: PageRequest) -> Result<Page<OrgWithRole>> {
+        orgs_of(&self.read, user, page).await
+    }
+
+    async fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Result<Page<Org>> {
+        all_orgs(&self.read, filter, page).await
+    }
+
+    async fn count_owned_live_orgs(&self, user: UserId) -> Result<i64> {
+        count_owned_live_orgs(&self.read, user).await
+    }
+
+    async fn workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>> {
+        workspace(&self.read, id).await
+    }
+
+    async fn workspaces(&self, org: OrgId, page: PageRequest) -> Result<Page<Workspace>> {
+        workspaces(&self.read, org, page).await
+    }
+
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
+        project(&self.read, id).await
+    }
+
+    async fn projects(&self, ws: WorkspaceId, page: PageRequest) -> Result<Page<Project>> {
+        projects(&self.read, ws, page).await
+    }
+
+    async fn membership(&self, scope: Scope, user: UserId) -> Result<Option<Membership>> {
+        membership(&self.read, scope, user).await
+    }
+
+    async fn role_chain(
+        &self,
+        user: UserId,
+        org: OrgId,
+        workspace: Option<WorkspaceId>,
+        project: Option<ProjectId>,
+    ) -> Result<RoleChain> {
+        role_chain(&self.read, user, org, workspace, project).await
+    }
+
+    async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>> {
+        members(&self.read, scope, page).await
+    }
+
+    async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>> {
+        memberships_of(&self.read, user).await
+    }
+
+    async fn audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>> {
+        audit(&self.read, filter, page).await
+    }
+}

@@ -1,0 +1,198 @@
+//! The embedded default: one SQLite file in WAL mode, foreign keys on.
+//!
+//! SQLite allows one writer at a time, so writes go through a pool of exactly one
+//! connection (no SQLITE_BUSY between our own writers) and reads through a pool of
+//! several, which WAL lets run beside the writer.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::dump::{Column, ForeignKey, Index, Schema, Table};
+use crate::{ConnectOptions, Result, migrations};
+
+pub type Db = sqlx::Sqlite;
+pub const NAME: &str = "sqlite";
+/// SQLite has no row locks; the single writer connection already serializes writers.
+pub const LOCK_SUFFIX: &str = "";
+
+#[path = "../shared.rs"]
+pub mod shared;
+
+pub struct BackendStore {
+    pub read: SqlitePool,
+    pub write: SqlitePool,
+}
+
+pub type SqliteStore = BackendStore;
+
+impl BackendStore {
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        // An in-memory database exists per connection: share the writer.
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Ok(Self {
+                read: write.clone(),
+                write,
+            });
+        }
+        let read = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.unwrap_or(4).max(1))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Self { read, write })
+    }
+}
+
+pub async fn migrate(s: &BackendStore) -> Result<usize> {
+    let mut conn = s.write.acquire().await?;
+    sqlx::query(migrations::CREATE_TABLE)
+        .execute(&mut *conn)
+        .await?;
+    let mut ran = 0;
+    for m in migrations::SQLITE {
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let done = sqlx::query("SELECT 1 FROM orgbase_migrations WHERE version = $1")
+            .bind(m.version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if done.is_some() {
+            continue;
+        }
+        for stmt in migrations::statements(m.sql) {
+            sqlx::query(stmt).execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO orgbase_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+        )
+        .bind(m.version)
+        .bind(m.name)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+pub async fn schema(s: &BackendStore) -> Result<Schema> {
+    let pool = &s.read;
+    let names: Vec<String> = sqlx::query(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(|r| r.try_get("name"))
+    .collect::<Result<_, _>>()?;
+    let mut tables = Vec::new();
+    for name in names {
+        let mut t = Table {
+            name: name.clone(),
+            ..Default::default()
+        };
+        let cols = sqlx::query(
+            "SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info($1) ORDER BY cid",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for c in &cols {
+            let cname: String = c.try_get("name")?;
+            let pkpos: i64 = c.try_get("pk")?;
+            if pkpos > 0 {
+                pk.push((pkpos, cname.clone()));
+            }
+            t.columns.push(Column {
+                name: cname,
+                ty: c.try_get("type")?,
+                nullable: c.try_get::<i64, _>("nn")? == 0,
+            });
+        }
+        pk.sort();
+        t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+
+        let fks = sqlx::query(
+            "SELECT id, seq, \"table\" AS ref_table, \"from\" AS col, \"to\" AS ref_col, on_delete \
+             FROM pragma_foreign_key_list($1) ORDER BY id, seq",
+        )
+        .bind(&name)
+        .fetch_all(pool)
+        .await?;
+        let mut current: Option<(i64, ForeignKey)> = None;
+        for f in &fks {
+            let id: i64 = f.try_get("id")?;
+            if current.as_ref().map(|(cid, _)| *cid) != Some(id) {
+                if let Some((_, fk)) = current.take() {
+                    t.foreign_keys.push(fk);
+                }
+                current = Some((
+                    id,
+                    ForeignKey {
+                        columns: vec![],
+                        ref_table: f.try_get("ref_table")?,
+                        ref_columns: vec![],
+                        on_delete: f.try_get("on_delete")?,
+                    },
+                ));
+            }
+            if let Some((_, fk)) = current.as_mut() {
+                fk.columns.push(f.try_get("col")?);
+                fk.ref_columns.push(f.try_get("ref_col")?);
+            }
+        }
+        if let Some((_, fk)) = current {
+            t.foreign_keys.push(fk);
+        }
+
+        let idx = sqlx::query("SELECT name, \"unique\" AS uq, origin FROM pragma_index_list($1)")
+            .bind(&name)
+            .fetch_all(pool)
+            .await?;
+        for i in &idx {
+            let origin: String = i.try_get("origin")?;
+            if origin == "pk" {
+                continue;
+            }
+            let iname: String = i.try_get("name")?;
+            let cols: Vec<String> =
+                sqlx::query("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
+                    .bind(&iname)
+                    .fetch_all(pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("name"))
+                    .collect::<Result<_, _>>()?;
+            t.indexes.push(Index {
+                name: iname,
+                columns: cols,
+                unique: i.try_get::<i64, _>("uq")? == 1,
+            });
+        }
+        tables.push(t);
+    }
+    Ok(Schema { tables })
+}
