@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use uuid::Uuid;
+use std::sync::Mutex;
+
+use uuid::{ContextV7, Uuid};
 
 use crate::time::Timestamp;
 
@@ -51,10 +53,30 @@ id_type!(
     AuditId
 );
 
+/// Ids made in one process increase even within one millisecond (a counter follows
+/// the time part), so "newest first" is exact for events of the same node.
+static CONTEXT: Mutex<ContextV7> = Mutex::new(ContextV7::new());
+
 fn new_v7(at: Timestamp) -> Uuid {
     let millis = u64::try_from(at.as_millis()).unwrap_or(0);
     let secs = millis / 1000;
     let nanos = u32::try_from((millis % 1000) * 1_000_000).unwrap_or(0);
-    // The random tail comes from the uuid crate's RNG; only the time part is ours.
-    Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, nanos))
+    let ctx = CONTEXT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Uuid::new_v7(uuid::Timestamp::from_unix(&*ctx, secs, nanos))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_of_one_millisecond_still_increase() {
+        let at = Timestamp::from_millis(1_800_000_000_000);
+        let ids: Vec<AuditId> = (0..1000).map(|_| AuditId::new(at)).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        let later = AuditId::new(at.plus_seconds(1));
+        assert!(later > ids[999]);
+    }
 }

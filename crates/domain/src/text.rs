@@ -123,6 +123,21 @@ impl fmt::Debug for Password {
     }
 }
 
+/// A short machine-ish label such as a framework (`openwebui`) or a model name
+/// (`gpt-4o-mini`, `ollama/llama3.1`): 1 to 100 characters, no spaces or controls.
+pub fn parse_label(raw: &str, field: &'static str) -> Result<String, InvalidInput> {
+    let s = raw.trim();
+    let n = s.chars().count();
+    if n == 0 || n > 100 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(InvalidInput::new(
+            "invalid_label",
+            field,
+            format!("{field} must be 1 to 100 characters without spaces"),
+        ));
+    }
+    Ok(s.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,19 +158,4 @@ mod tests {
         let p = Password::parse("long enough").unwrap();
         assert_eq!(format!("{p:?}"), "Password(***)");
     }
-}
-
-/// A short machine-ish label such as a framework (`openwebui`) or a model name
-/// (`gpt-4o-mini`, `ollama/llama3.1`): 1 to 100 characters, no spaces or controls.
-pub fn parse_label(raw: &str, field: &'static str) -> Result<String, InvalidInput> {
-    let s = raw.trim();
-    let n = s.chars().count();
-    if n == 0 || n > 100 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(InvalidInput::new(
-            "invalid_label",
-            field,
-            format!("{field} must be 1 to 100 characters without spaces"),
-        ));
-    }
-    Ok(s.to_string())
 }

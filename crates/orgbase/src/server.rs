@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use orgbase_domain::SystemClock;
+use orgbase_domain::{Clock, SystemClock};
 use orgbase_service::Services;
 use orgbase_service::crypto::Hasher;
 use orgbase_store::ConnectOptions;
@@ -21,7 +21,16 @@ pub struct App {
 /// Connects, migrates, makes sure the system org exists and creates the first admin
 /// from the environment when asked to.
 pub async fn build(settings: &Settings, connect: ConnectOptions) -> anyhow::Result<App> {
-    let services = services(settings, connect).await?;
+    build_with_clock(settings, connect, Arc::new(SystemClock)).await
+}
+
+/// [`build`] with a chosen clock (tests move time by hand).
+pub async fn build_with_clock(
+    settings: &Settings,
+    connect: ConnectOptions,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<App> {
+    let services = services_with_clock(settings, connect, clock).await?;
     services
         .ensure_system_org()
         .await
@@ -40,9 +49,14 @@ pub async fn build(settings: &Settings, connect: ConnectOptions) -> anyhow::Resu
 }
 
 /// Store and services without the HTTP layer (for CLI commands).
-pub async fn services(
+pub async fn services(settings: &Settings, connect: ConnectOptions) -> anyhow::Result<Services> {
+    services_with_clock(settings, connect, Arc::new(SystemClock)).await
+}
+
+async fn services_with_clock(
     settings: &Settings,
     mut connect: ConnectOptions,
+    clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Services> {
     if connect.max_connections.is_none() {
         connect.max_connections = settings.db_max_connections;
@@ -58,7 +72,7 @@ pub async fn services(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Services::new(
         store,
-        Arc::new(SystemClock),
+        clock,
         hasher,
         settings.service_config(),
     ))

@@ -353,6 +353,12 @@ impl Services {
         user: UserId,
     ) -> Result<()> {
         let scope = self.resolve_scope(access, path).await?;
+        if matches!(scope, Scope::Org(_)) && access.org.owner_id == Some(user) {
+            return Err(Error::conflict(
+                "cannot_remove_owner",
+                "the owner cannot be removed; transfer ownership first",
+            ));
+        }
         if user != actor.user.id {
             let my_role = self
                 .require_in_scope(access, actor, path, perm::MembersManage::P)

@@ -23,15 +23,6 @@ pub const POSTGRES: &[Migration] = &[Migration {
 pub const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS orgbase_migrations (\
     version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn backends_have_the_same_versions() {
-        let v = |l: &[super::Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
-        assert_eq!(v(super::SQLITE), v(super::POSTGRES));
-    }
-}
-
 /// Splits a migration into statements (at `;` ending a line). Migrations keep to that
 /// form: no `;` at a line end inside a string or a trigger body.
 pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
@@ -39,4 +30,21 @@ pub fn statements(sql: &str) -> impl Iterator<Item = &str> {
         s.lines()
             .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with("--"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn backends_have_the_same_versions() {
+        let v = |l: &[super::Migration]| l.iter().map(|m| (m.version, m.name)).collect::<Vec<_>>();
+        assert_eq!(v(super::SQLITE), v(super::POSTGRES));
+    }
+
+    #[test]
+    fn splits_statements_and_skips_comment_only_chunks() {
+        let sql = "-- a comment;\nCREATE TABLE a (x INT);\n\n-- only a comment\nCREATE INDEX i ON a (x);\n-- trailing\n";
+        let got: Vec<&str> = super::statements(sql).collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(got[1].ends_with("CREATE INDEX i ON a (x)"));
+    }
 }

@@ -14,6 +14,8 @@ pub const NAME: &str = "postgres";
 /// Row lock, so concurrent nodes serialize read-modify-write of one org.
 pub const LOCK_SUFFIX: &str = " FOR UPDATE";
 
+// The same SQL, compiled for this backend (see shared.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "../shared.rs"]
 pub mod shared;
 
@@ -25,7 +27,7 @@ pub struct BackendStore {
 pub type PgStore = BackendStore;
 
 /// Arbitrary constant naming Orgbase's migration lock among advisory locks.
-const MIGRATION_LOCK: i64 = 0x6f72_6762_6173_65;
+const MIGRATION_LOCK: i64 = 0x006f_7267_6261_7365;
 
 impl BackendStore {
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self> {

@@ -20,6 +20,8 @@ pub const NAME: &str = "sqlite";
 /// SQLite has no row locks; the single writer connection already serializes writers.
 pub const LOCK_SUFFIX: &str = "";
 
+// The same SQL, compiled for this backend (see shared.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "../shared.rs"]
 pub mod shared;
 

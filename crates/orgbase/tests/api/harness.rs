@@ -1,0 +1,319 @@
+//! Each test spawns the real application in-process on port 0, over a fresh database:
+//! a new SQLite file, or a new schema in the PostgreSQL named by
+//! `ORGBASE_TEST_POSTGRES_URL`. Every story runs once per backend (see `story!`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use orgbase::settings::{Settings, SignupModeArg};
+use orgbase_domain::{ManualClock, Timestamp};
+use orgbase_service::Services;
+use orgbase_store::ConnectOptions;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const ADMIN_EMAIL: &str = "root@orgbase.test";
+pub const ADMIN_PASSWORD: &str = "root-password-1";
+
+/// Runs a story on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! story {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("ORGBASE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+/// What to clean up when the test ends.
+enum Db {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        match self {
+            Db::Sqlite(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Db::Postgres { admin_url, schema } => {
+                let (url, schema) = (admin_url.clone(), schema.clone());
+                // Drop runs inside the test's runtime; use a thread with its own.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        use sqlx::Connection;
+                        if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
+                            let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                                .execute(&mut c)
+                                .await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub svc: Services,
+    pub clock: ManualClock,
+    pub database_url: String,
+    pub pg_schema: Option<String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _db: Db,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Settings every test starts from: cheap password hashing, open sign-up, a known admin.
+pub fn test_settings() -> Settings {
+    let mut s = Settings::defaults();
+    s.argon2_memory_kib = 64;
+    s.argon2_iterations = 1;
+    s.signup_mode = SignupModeArg::Open;
+    s.admin_email = Some(ADMIN_EMAIL.into());
+    s.admin_password = Some(ADMIN_PASSWORD.into());
+    s.db_max_connections = Some(4);
+    s
+}
+
+pub async fn spawn(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, |_| {}).await
+}
+
+pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    let mut settings = test_settings();
+    tweak(&mut settings);
+    let id = uuid::Uuid::now_v7().simple().to_string();
+    let mut connect = ConnectOptions::default();
+    let (db, url, pg_schema) = match backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join(format!("orgbase-test-{id}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            let url = format!("sqlite://{}", dir.join("orgbase.db").display());
+            (Db::Sqlite(dir), url, None)
+        }
+        Backend::Postgres => {
+            let Some(admin_url) = postgres_url() else {
+                eprintln!(
+                    "skipped: ORGBASE_TEST_POSTGRES_URL is not set, so this PostgreSQL run does nothing"
+                );
+                return None;
+            };
+            let schema = format!("t_{id}");
+            {
+                use sqlx::Connection;
+                let mut c = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to test PostgreSQL");
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            connect.pg_schema = Some(schema.clone());
+            (
+                Db::Postgres {
+                    admin_url: admin_url.clone(),
+                    schema: schema.clone(),
+                },
+                admin_url,
+                Some(schema),
+            )
+        }
+    };
+    settings.database_url = url.clone();
+    let clock = ManualClock::new(Timestamp::from_millis(1_800_000_000_000));
+    let app = orgbase::server::build_with_clock(&settings, connect, Arc::new(clock.clone()))
+        .await
+        .expect("build app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(orgbase::server::serve(listener, app.router, async {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        base: format!("http://{addr}"),
+        client: reqwest::Client::new(),
+        svc: app.services,
+        clock,
+
+        database_url: url,
+        pg_schema,
+        shutdown: Some(tx),
+        _db: db,
+    })
+}
+
+/// A signed-up user.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+    /// The personal org's id and slug.
+    pub org_id: String,
+    pub org_slug: String,
+}
+
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        assert_ne!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 from {path}: {value}"
+        );
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+    pub async fn delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    pub async fn signup(&self, email: &str, name: &str) -> Account {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/signup",
+                None,
+                Some(json!({"email": email, "password": "password-123", "name": name})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        Account {
+            id: s(&body["user"]["id"]),
+            email: s(&body["user"]["email"]),
+            token: s(&body["token"]),
+            org_id: s(&body["organization"]["id"]),
+            org_slug: s(&body["organization"]["slug"]),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"email": email, "password": password})),
+        )
+        .await
+    }
+
+    pub async fn admin_token(&self) -> String {
+        let (status, body) = self.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        s(&body["token"])
+    }
+
+    /// Makes `user` a member of `org` with `role` (through the admin API).
+    pub async fn add_to_org(&self, org: &str, user_id: &str, role: &str) {
+        let admin = self.admin_token().await;
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/orgs/{org}/members"),
+                &admin,
+                json!({"user_id": user_id, "role": role}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// A raw connection to this test's database, to check what the schema enforces.
+    pub async fn raw_sqlite(&self) -> sqlx::SqliteConnection {
+        use sqlx::Connection;
+        let opts: sqlx::sqlite::SqliteConnectOptions = self.database_url.parse().unwrap();
+        sqlx::SqliteConnection::connect_with(&opts.foreign_keys(true))
+            .await
+            .unwrap()
+    }
+
+    pub async fn raw_postgres(&self) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        let opts: sqlx::postgres::PgConnectOptions = self.database_url.parse().unwrap();
+        let opts = opts.options([("search_path", self.pg_schema.clone().unwrap_or_default())]);
+        sqlx::PgConnection::connect_with(&opts).await.unwrap()
+    }
+}
+
+/// A JSON string value as a `String` (panics otherwise: tests only).
+pub fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_string()
+}
+
+/// Asserts a problem document with this status and code.
+#[track_caller]
+pub fn problem(got: &(StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "{}", got.1);
+    assert_eq!(got.1["code"], code, "{}", got.1);
+    assert_eq!(got.1["status"], status);
+}

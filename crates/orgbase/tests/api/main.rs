@@ -1,0 +1,14 @@
+//! The integration suite: real HTTP through the real router, real databases.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+mod accounts;
+mod bad_input;
+mod cli;
+mod concurrency;
+mod hierarchy;
+mod isolation;
+mod orgs;
+mod platform;
+mod schema;

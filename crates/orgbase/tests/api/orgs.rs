@@ -1,0 +1,377 @@
+//! Organization lifecycle.
+
+use serde_json::json;
+
+use crate::harness::{Backend, problem, s, spawn};
+use crate::story;
+
+async fn create_read_update(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("owner@example.com", "Owner").await;
+    let (st, org) = app
+        .post("/api/v1/orgs", &a.token, json!({"name": "Aarhus Kommune", "default_framework": "openwebui", "default_language_model": "gpt-4o-mini"}))
+        .await;
+    assert_eq!(st, 201, "{org}");
+    assert_eq!(org["slug"], "aarhus-kommune");
+    assert_eq!(org["my_role"], "owner");
+    assert_eq!(org["default_framework"], "openwebui");
+    assert_eq!(org["public"], false);
+    let id = s(&org["id"]);
+    // By id and by slug.
+    assert_eq!(
+        app.get(&format!("/api/v1/orgs/{id}"), &a.token).await.1["slug"],
+        "aarhus-kommune"
+    );
+    assert_eq!(
+        app.get("/api/v1/orgs/aarhus-kommune", &a.token).await.1["id"],
+        id.as_str()
+    );
+    // Listed among mine, with the personal org.
+    let (_, mine) = app.get("/api/v1/orgs", &a.token).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2);
+    // Default workspace and project exist.
+    let (_, ws) = app
+        .get(&format!("/api/v1/orgs/{id}/workspaces"), &a.token)
+        .await;
+    assert_eq!(ws["items"][0]["name"], "Default");
+    assert_eq!(ws["items"][0]["is_default"], true);
+    let ws_id = s(&ws["items"][0]["id"]);
+    let (_, projects) = app
+        .get(
+            &format!("/api/v1/orgs/{id}/workspaces/{ws_id}/projects"),
+            &a.token,
+        )
+        .await;
+    assert_eq!(projects["items"][0]["is_default"], true);
+
+    // PATCH changes only what is given.
+    let (st, patched) = app
+        .patch(&format!("/api/v1/orgs/{id}"), &a.token, json!({"name": "Aarhus", "slug": "aarhus", "default_language_model": null, "public": true}))
+        .await;
+    assert_eq!(st, 200, "{patched}");
+    assert_eq!(patched["slug"], "aarhus");
+    assert_eq!(patched["name"], "Aarhus");
+    assert_eq!(patched["default_language_model"], serde_json::Value::Null);
+    assert_eq!(patched["default_framework"], "openwebui");
+    assert_eq!(patched["public"], true);
+    problem(
+        &app.patch(&format!("/api/v1/orgs/{id}"), &a.token, json!({}))
+            .await,
+        400,
+        "empty_patch",
+    );
+    problem(
+        &app.patch(
+            &format!("/api/v1/orgs/{id}"),
+            &a.token,
+            json!({"slug": "Not A Slug"}),
+        )
+        .await,
+        400,
+        "invalid_slug",
+    );
+    problem(
+        &app.patch(
+            &format!("/api/v1/orgs/{id}"),
+            &a.token,
+            json!({"slug": "admin"}),
+        )
+        .await,
+        400,
+        "reserved_slug",
+    );
+    problem(
+        &app.patch(
+            &format!("/api/v1/orgs/{id}"),
+            &a.token,
+            json!({"slug": a.org_slug}),
+        )
+        .await,
+        409,
+        "slug_taken",
+    );
+    problem(
+        &app.patch(&format!("/api/v1/orgs/{id}"), &a.token, json!({"name": ""}))
+            .await,
+        400,
+        "invalid_name",
+    );
+    problem(
+        &app.patch(
+            &format!("/api/v1/orgs/{id}"),
+            &a.token,
+            json!({"default_framework": "open webui"}),
+        )
+        .await,
+        400,
+        "invalid_label",
+    );
+    // Explicit slugs on create.
+    problem(
+        &app.post(
+            "/api/v1/orgs",
+            &a.token,
+            json!({"name": "X", "slug": "aarhus"}),
+        )
+        .await,
+        409,
+        "slug_taken",
+    );
+    problem(
+        &app.post(
+            "/api/v1/orgs",
+            &a.token,
+            json!({"name": "X", "slug": "system"}),
+        )
+        .await,
+        400,
+        "reserved_slug",
+    );
+    let (st, named) = app
+        .post(
+            "/api/v1/orgs",
+            &a.token,
+            json!({"name": "Y", "slug": "my-slug"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    assert_eq!(named["slug"], "my-slug");
+    // The old slug no longer resolves.
+    problem(
+        &app.get("/api/v1/orgs/aarhus-kommune", &a.token).await,
+        404,
+        "org_not_found",
+    );
+}
+story!(create_read_update);
+
+async fn delete_restore_and_refusals(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("owner@example.com", "Owner").await;
+    // The only org a user owns cannot be deleted.
+    problem(
+        &app.delete(&format!("/api/v1/orgs/{}", a.org_id), &a.token)
+            .await,
+        409,
+        "last_owned_org",
+    );
+    let (_, second) = app
+        .post("/api/v1/orgs", &a.token, json!({"name": "Second"}))
+        .await;
+    let second_id = s(&second["id"]);
+    assert_eq!(
+        app.delete(&format!("/api/v1/orgs/{second_id}"), &a.token)
+            .await
+            .0,
+        204
+    );
+    problem(
+        &app.get(&format!("/api/v1/orgs/{second_id}"), &a.token)
+            .await,
+        404,
+        "org_not_found",
+    );
+    let (_, mine) = app.get("/api/v1/orgs", &a.token).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    // Now the personal org is the last one again.
+    problem(
+        &app.delete(&format!("/api/v1/orgs/{}", a.org_id), &a.token)
+            .await,
+        409,
+        "last_owned_org",
+    );
+    // Restore within the window.
+    let (st, restored) = app
+        .post(
+            &format!("/api/v1/orgs/{second_id}/restore"),
+            &a.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{restored}");
+    assert_eq!(restored["deleted_at"], serde_json::Value::Null);
+    problem(
+        &app.post(
+            &format!("/api/v1/orgs/{second_id}/restore"),
+            &a.token,
+            json!({}),
+        )
+        .await,
+        409,
+        "not_deleted",
+    );
+    // ... but not after 30 days.
+    assert_eq!(
+        app.delete(&format!("/api/v1/orgs/{second_id}"), &a.token)
+            .await
+            .0,
+        204
+    );
+    app.clock.advance_seconds(31 * 86_400);
+    let a_token = s(&app.login("owner@example.com", "password-123").await.1["token"]);
+    problem(
+        &app.post(
+            &format!("/api/v1/orgs/{second_id}/restore"),
+            &a_token,
+            json!({}),
+        )
+        .await,
+        409,
+        "restore_window_passed",
+    );
+    // The system org cannot be deleted, even by a system admin.
+    let admin = app.admin_token().await;
+    let (_, sys) = app.get("/api/v1/orgs/system", &admin).await;
+    assert_eq!(sys["is_system"], true);
+    problem(
+        &app.delete("/api/v1/orgs/system", &admin).await,
+        409,
+        "system_org_protected",
+    );
+}
+story!(delete_restore_and_refusals);
+
+async fn transfer_ownership(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("a@example.com", "A").await;
+    let bob = app.signup("b@example.com", "B").await;
+    let url = format!("/api/v1/orgs/{}/transfer", a.org_id);
+    // Not a member: refused.
+    problem(
+        &app.post(&url, &a.token, json!({"new_owner_id": bob.id}))
+            .await,
+        409,
+        "not_an_active_member",
+    );
+    app.add_to_org(&a.org_id, &bob.id, "editor").await;
+    // Only the owner transfers.
+    problem(
+        &app.post(&url, &bob.token, json!({"new_owner_id": bob.id}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let (st, org) = app
+        .post(&url, &a.token, json!({"new_owner_id": bob.id}))
+        .await;
+    assert_eq!(st, 200, "{org}");
+    assert_eq!(org["owner_id"], bob.id.as_str());
+    let (_, members) = app
+        .get(&format!("/api/v1/orgs/{}/members", a.org_id), &bob.token)
+        .await;
+    let role_of = |id: &str| {
+        members["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["user_id"] == id)
+            .map(|m| m["role"].clone())
+            .unwrap()
+    };
+    assert_eq!(role_of(&bob.id), "owner");
+    assert_eq!(role_of(&a.id), "admin");
+    // The old owner can no longer rename; the new one can.
+    problem(
+        &app.patch(
+            &format!("/api/v1/orgs/{}", a.org_id),
+            &a.token,
+            json!({"name": "Mine"}),
+        )
+        .await,
+        403,
+        "forbidden",
+    );
+    assert_eq!(
+        app.patch(
+            &format!("/api/v1/orgs/{}", a.org_id),
+            &bob.token,
+            json!({"name": "Bob's"})
+        )
+        .await
+        .0,
+        200
+    );
+    // An admin may still change the description.
+    assert_eq!(
+        app.patch(
+            &format!("/api/v1/orgs/{}", a.org_id),
+            &a.token,
+            json!({"description": "ok"})
+        )
+        .await
+        .0,
+        200
+    );
+    problem(
+        &app.post(&url, &bob.token, json!({"new_owner_id": "not-a-uuid"}))
+            .await,
+        400,
+        "invalid_body",
+    );
+}
+story!(transfer_ownership);
+
+async fn audit_trail(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("a@example.com", "A").await;
+    let org = format!("/api/v1/orgs/{}", a.org_id);
+    app.patch(&org, &a.token, json!({"name": "Renamed"})).await;
+    app.post(
+        &format!("{org}/workspaces"),
+        &a.token,
+        json!({"name": "Research"}),
+    )
+    .await;
+    let (st, events) = app.get(&format!("{org}/audit"), &a.token).await;
+    assert_eq!(st, 200, "{events}");
+    let actions: Vec<String> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(&e["action"]))
+        .collect();
+    assert_eq!(
+        actions,
+        ["workspace.create", "org.update", "org.create"],
+        "newest first"
+    );
+    assert_eq!(events["items"][1]["details"]["after"]["name"], "Renamed");
+    assert_eq!(events["items"][1]["actor_user_id"], a.id.as_str());
+    assert_eq!(events["items"][1]["client_addr"], "127.0.0.1");
+    assert!(events["items"][1]["request_id"].is_string());
+    // Filter and page.
+    let (_, only) = app
+        .get(&format!("{org}/audit?action=org.update"), &a.token)
+        .await;
+    assert_eq!(only["items"].as_array().unwrap().len(), 1);
+    let (_, first) = app.get(&format!("{org}/audit?limit=2"), &a.token).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = s(&first["next_cursor"]);
+    let (_, rest) = app
+        .get(&format!("{org}/audit?limit=2&cursor={cursor}"), &a.token)
+        .await;
+    assert_eq!(rest["items"][0]["action"], "org.create");
+    assert_eq!(rest["next_cursor"], serde_json::Value::Null);
+    problem(
+        &app.get(&format!("{org}/audit?action=DROP TABLE"), &a.token)
+            .await,
+        400,
+        "invalid_action",
+    );
+    // System admins see everything; others may not.
+    let admin = app.admin_token().await;
+    let (_, all) = app
+        .get("/api/v1/admin/audit?action=user.signup", &admin)
+        .await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 1);
+    let (_, by_org) = app
+        .get(&format!("/api/v1/admin/audit?org={}", a.org_id), &admin)
+        .await;
+    assert_eq!(by_org["items"].as_array().unwrap().len(), 3);
+    problem(
+        &app.get("/api/v1/admin/audit", &a.token).await,
+        403,
+        "system_admin_required",
+    );
+}
+story!(audit_trail);
