@@ -31,378 +31,60 @@ pub struct AppState {
     pub openapi: Arc<str>,
 }
 
-/// Every route of the server, with its documentation.
+/// Every route of the server, with its documentation: one line per operation.
+#[rustfmt::skip]
 pub fn routes() -> Api {
     use MethodFilter as M;
     Api::default()
-        .op(
-            Op::get("/healthz", "system", "Liveness: the process answers").public(),
-            M::GET,
-            system::healthz,
-        )
-        .op(
-            Op::get("/readyz", "system", "Readiness: the database answers").public(),
-            M::GET,
-            system::readyz,
-        )
-        .op(
-            Op::get("/metrics", "system", "Prometheus metrics").public(),
-            M::GET,
-            system::metrics,
-        )
-        .op(
-            Op::get("/api/v1/openapi.json", "system", "This document").public(),
-            M::GET,
-            system::openapi,
-        )
+        .op(Op::get("/healthz", "system", "Liveness: the process answers").public(), M::GET, system::healthz)
+        .op(Op::get("/readyz", "system", "Readiness: the database answers").public(), M::GET, system::readyz)
+        .op(Op::get("/metrics", "system", "Prometheus metrics").public(), M::GET, system::metrics)
+        .op(Op::get("/api/v1/openapi.json", "system", "This document").public(), M::GET, system::openapi)
         // accounts
-        .op(
-            Op::post(
-                "/api/v1/auth/signup",
-                "auth",
-                "Sign up; returns the user, a session token and the personal org",
-            )
-            .public()
-            .created(),
-            M::POST,
-            accounts::signup,
-        )
-        .op(
-            Op::post(
-                "/api/v1/auth/login",
-                "auth",
-                "Log in with e-mail and password; returns a session token",
-            )
-            .public(),
-            M::POST,
-            accounts::login,
-        )
-        .op(
-            Op::post("/api/v1/auth/logout", "auth", "End the current session").no_content(),
-            M::POST,
-            accounts::logout,
-        )
-        .op(
-            Op::get("/api/v1/me", "me", "The caller and their memberships"),
-            M::GET,
-            accounts::me,
-        )
-        .op(
-            Op::post(
-                "/api/v1/me/password",
-                "me",
-                "Change password; ends the caller's other sessions",
-            )
-            .no_content(),
-            M::POST,
-            accounts::change_password,
-        )
-        .op(
-            Op::get(
-                "/api/v1/me/api-keys",
-                "me",
-                "The caller's personal API keys",
-            )
-            .paged(),
-            M::GET,
-            accounts::list_api_keys,
-        )
-        .op(
-            Op::post(
-                "/api/v1/me/api-keys",
-                "me",
-                "Create a personal API key; the token is shown once",
-            )
-            .created(),
-            M::POST,
-            accounts::create_api_key,
-        )
-        .op(
-            Op::delete(
-                "/api/v1/me/api-keys/{id}",
-                "me",
-                "Revoke a personal API key",
-            )
-            .no_content(),
-            M::DELETE,
-            accounts::delete_api_key,
-        )
+        .op(Op::post("/api/v1/auth/signup", "auth", "Sign up; returns the user, a session token and the personal org").public().created(), M::POST, accounts::signup)
+        .op(Op::post("/api/v1/auth/login", "auth", "Log in with e-mail and password; returns a session token").public(), M::POST, accounts::login)
+        .op(Op::post("/api/v1/auth/logout", "auth", "End the current session").no_content(), M::POST, accounts::logout)
+        .op(Op::get("/api/v1/me", "me", "The caller and their memberships"), M::GET, accounts::me)
+        .op(Op::post("/api/v1/me/password", "me", "Change password; ends the caller's other sessions").no_content(), M::POST, accounts::change_password)
+        .op(Op::get("/api/v1/me/api-keys", "me", "The caller's personal API keys").paged(), M::GET, accounts::list_api_keys)
+        .op(Op::post("/api/v1/me/api-keys", "me", "Create a personal API key; the token is shown once").created(), M::POST, accounts::create_api_key)
+        .op(Op::delete("/api/v1/me/api-keys/{id}", "me", "Revoke a personal API key").no_content(), M::DELETE, accounts::delete_api_key)
         // organizations
-        .op(
-            Op::get(
-                "/api/v1/orgs",
-                "orgs",
-                "Organizations the caller belongs to",
-            )
-            .paged(),
-            M::GET,
-            orgs::list_mine,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs",
-                "orgs",
-                "Create an organization; the caller becomes its owner",
-            )
-            .created(),
-            M::POST,
-            orgs::create,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}",
-                "orgs",
-                "One organization, by id or slug",
-            ),
-            M::GET,
-            orgs::get,
-        )
-        .op(
-            Op::patch(
-                "/api/v1/orgs/{org}",
-                "orgs",
-                "Change fields of an organization (only those given)",
-            ),
-            M::PATCH,
-            orgs::patch,
-        )
-        .op(
-            Op::delete("/api/v1/orgs/{org}", "orgs", "Soft-delete an organization").no_content(),
-            M::DELETE,
-            orgs::delete,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/restore",
-                "orgs",
-                "Restore a soft-deleted organization",
-            ),
-            M::POST,
-            orgs::restore,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/transfer",
-                "orgs",
-                "Transfer ownership to an active member",
-            ),
-            M::POST,
-            orgs::transfer,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/audit",
-                "audit",
-                "The organization's audit events, newest first",
-            )
-            .paged(),
-            M::GET,
-            orgs::audit,
-        )
+        .op(Op::get("/api/v1/orgs", "orgs", "Organizations the caller belongs to").paged(), M::GET, orgs::list_mine)
+        .op(Op::post("/api/v1/orgs", "orgs", "Create an organization; the caller becomes its owner").created(), M::POST, orgs::create)
+        .op(Op::get("/api/v1/orgs/{org}", "orgs", "One organization, by id or slug"), M::GET, orgs::get)
+        .op(Op::patch("/api/v1/orgs/{org}", "orgs", "Change fields of an organization (only those given)"), M::PATCH, orgs::patch)
+        .op(Op::delete("/api/v1/orgs/{org}", "orgs", "Soft-delete an organization").no_content(), M::DELETE, orgs::delete)
+        .op(Op::post("/api/v1/orgs/{org}/restore", "orgs", "Restore a soft-deleted organization"), M::POST, orgs::restore)
+        .op(Op::post("/api/v1/orgs/{org}/transfer", "orgs", "Transfer ownership to an active member"), M::POST, orgs::transfer)
+        .op(Op::get("/api/v1/orgs/{org}/audit", "audit", "The organization's audit events, newest first").paged(), M::GET, orgs::audit)
         // members at org scope
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/members",
-                "members",
-                "Members of the organization",
-            )
-            .paged(),
-            M::GET,
-            hierarchy::list_members,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/members",
-                "members",
-                "Add an existing user to the organization (system admins)",
-            )
-            .created(),
-            M::POST,
-            hierarchy::add_member,
-        )
-        .op(
-            Op::patch(
-                "/api/v1/orgs/{org}/members/{user_id}",
-                "members",
-                "Change a member's role",
-            ),
-            M::PATCH,
-            hierarchy::change_role,
-        )
-        .op(
-            Op::delete(
-                "/api/v1/orgs/{org}/members/{user_id}",
-                "members",
-                "Remove a member",
-            )
-            .no_content(),
-            M::DELETE,
-            hierarchy::remove_member,
-        )
+        .op(Op::get("/api/v1/orgs/{org}/members", "members", "Members of the organization").paged(), M::GET, hierarchy::list_members)
+        .op(Op::post("/api/v1/orgs/{org}/members", "members", "Add an existing user to the organization (system admins)").created(), M::POST, hierarchy::add_member)
+        .op(Op::patch("/api/v1/orgs/{org}/members/{user_id}", "members", "Change a member's role"), M::PATCH, hierarchy::change_role)
+        .op(Op::delete("/api/v1/orgs/{org}/members/{user_id}", "members", "Remove a member").no_content(), M::DELETE, hierarchy::remove_member)
         // workspaces and projects
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/workspaces",
-                "hierarchy",
-                "Workspaces of the organization",
-            )
-            .paged(),
-            M::GET,
-            hierarchy::list_workspaces,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/workspaces",
-                "hierarchy",
-                "Create a workspace",
-            )
-            .created(),
-            M::POST,
-            hierarchy::create_workspace,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/workspaces/{ws}",
-                "hierarchy",
-                "One workspace",
-            ),
-            M::GET,
-            hierarchy::get_workspace,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects",
-                "hierarchy",
-                "Projects of a workspace",
-            )
-            .paged(),
-            M::GET,
-            hierarchy::list_projects,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects",
-                "hierarchy",
-                "Create a project",
-            )
-            .created(),
-            M::POST,
-            hierarchy::create_project,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/workspaces/{ws}/members",
-                "members",
-                "Members of a workspace",
-            )
-            .paged(),
-            M::GET,
-            hierarchy::list_members,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/workspaces/{ws}/members",
-                "members",
-                "Add an org member to a workspace",
-            )
-            .created(),
-            M::POST,
-            hierarchy::add_member,
-        )
-        .op(
-            Op::patch(
-                "/api/v1/orgs/{org}/workspaces/{ws}/members/{user_id}",
-                "members",
-                "Change a workspace member's role",
-            ),
-            M::PATCH,
-            hierarchy::change_role,
-        )
-        .op(
-            Op::delete(
-                "/api/v1/orgs/{org}/workspaces/{ws}/members/{user_id}",
-                "members",
-                "Remove a workspace member",
-            )
-            .no_content(),
-            M::DELETE,
-            hierarchy::remove_member,
-        )
-        .op(
-            Op::get(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members",
-                "members",
-                "Members of a project",
-            )
-            .paged(),
-            M::GET,
-            hierarchy::list_members,
-        )
-        .op(
-            Op::post(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members",
-                "members",
-                "Add an org member to a project",
-            )
-            .created(),
-            M::POST,
-            hierarchy::add_member,
-        )
-        .op(
-            Op::patch(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}",
-                "members",
-                "Change a project member's role",
-            ),
-            M::PATCH,
-            hierarchy::change_role,
-        )
-        .op(
-            Op::delete(
-                "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}",
-                "members",
-                "Remove a project member",
-            )
-            .no_content(),
-            M::DELETE,
-            hierarchy::remove_member,
-        )
+        .op(Op::get("/api/v1/orgs/{org}/workspaces", "hierarchy", "Workspaces of the organization").paged(), M::GET, hierarchy::list_workspaces)
+        .op(Op::post("/api/v1/orgs/{org}/workspaces", "hierarchy", "Create a workspace").created(), M::POST, hierarchy::create_workspace)
+        .op(Op::get("/api/v1/orgs/{org}/workspaces/{ws}", "hierarchy", "One workspace"), M::GET, hierarchy::get_workspace)
+        .op(Op::get("/api/v1/orgs/{org}/workspaces/{ws}/projects", "hierarchy", "Projects of a workspace").paged(), M::GET, hierarchy::list_projects)
+        .op(Op::post("/api/v1/orgs/{org}/workspaces/{ws}/projects", "hierarchy", "Create a project").created(), M::POST, hierarchy::create_project)
+        .op(Op::get("/api/v1/orgs/{org}/workspaces/{ws}/members", "members", "Members of a workspace").paged(), M::GET, hierarchy::list_members)
+        .op(Op::post("/api/v1/orgs/{org}/workspaces/{ws}/members", "members", "Add an org member to a workspace").created(), M::POST, hierarchy::add_member)
+        .op(Op::patch("/api/v1/orgs/{org}/workspaces/{ws}/members/{user_id}", "members", "Change a workspace member's role"), M::PATCH, hierarchy::change_role)
+        .op(Op::delete("/api/v1/orgs/{org}/workspaces/{ws}/members/{user_id}", "members", "Remove a workspace member").no_content(), M::DELETE, hierarchy::remove_member)
+        .op(Op::get("/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members", "members", "Members of a project").paged(), M::GET, hierarchy::list_members)
+        .op(Op::post("/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members", "members", "Add an org member to a project").created(), M::POST, hierarchy::add_member)
+        .op(Op::patch("/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}", "members", "Change a project member's role"), M::PATCH, hierarchy::change_role)
+        .op(Op::delete("/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}", "members", "Remove a project member").no_content(), M::DELETE, hierarchy::remove_member)
         // permission checks for platforms
-        .op(
-            Op::post(
-                "/api/v1/check",
-                "check",
-                "May this user do this there? (system admins)",
-            ),
-            M::POST,
-            admin::check,
-        )
+        .op(Op::post("/api/v1/check", "check", "May this user do this there? (system admins)"), M::POST, admin::check)
         // system administration
-        .op(
-            Op::get("/api/v1/admin/users", "admin", "All users").paged(),
-            M::GET,
-            admin::list_users,
-        )
-        .op(
-            Op::post("/api/v1/admin/users", "admin", "Create a user").created(),
-            M::POST,
-            admin::create_user,
-        )
-        .op(
-            Op::get("/api/v1/admin/orgs", "admin", "All organizations").paged(),
-            M::GET,
-            admin::list_orgs,
-        )
-        .op(
-            Op::get(
-                "/api/v1/admin/audit",
-                "admin",
-                "All audit events, newest first",
-            )
-            .paged(),
-            M::GET,
-            admin::audit,
-        )
+        .op(Op::get("/api/v1/admin/users", "admin", "All users").paged(), M::GET, admin::list_users)
+        .op(Op::post("/api/v1/admin/users", "admin", "Create a user").created(), M::POST, admin::create_user)
+        .op(Op::get("/api/v1/admin/orgs", "admin", "All organizations (include_deleted=true for deleted ones)").paged(), M::GET, admin::list_orgs)
+        .op(Op::post("/api/v1/admin/orgs", "admin", "Create an organization owned by an existing user").created(), M::POST, admin::create_org)
+        .op(Op::get("/api/v1/admin/audit", "admin", "All audit events, newest first (filter by org and action)").paged(), M::GET, admin::audit)
 }
 
 /// The complete application: routes, limits, fallbacks and the observing middleware.

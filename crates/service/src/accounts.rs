@@ -213,6 +213,15 @@ impl Services {
         };
         let mut tx = self.store.begin().await?;
         tx.delete_session(sid).await?;
+        tx.insert_audit(&self.event(
+            &actor.into(),
+            None,
+            "auth.logout",
+            "user",
+            actor.user.id,
+            json!({}),
+        ))
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -443,6 +443,29 @@ impl Services {
         Ok(org)
     }
 
+    /// A system admin creates an org for someone (LAMB's "create an organization with
+    /// its admin"). The owner must be an existing user.
+    pub async fn admin_create_org(
+        &self,
+        actor: &Actor,
+        owner_email: &str,
+        input: NewOrgInput,
+    ) -> Result<Org> {
+        require_system_admin(actor)?;
+        let email = orgbase_domain::Email::parse(owner_email)?;
+        let owner = self
+            .store
+            .user_by_email(&email)
+            .await?
+            .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
+        let mut tx = self.store.begin().await?;
+        let org = self
+            .create_org_in(&mut *tx, &actor.into(), Some(owner.id), input, false)
+            .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
     /// The CLI's `org create`: an org owned by an existing user.
     pub async fn cli_create_org(
         &self,

@@ -57,6 +57,35 @@ pub async fn list_orgs(
     Ok(Json(page(p, |o| OrgView::new(o, None))))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrgBody {
+    name: String,
+    owner_email: String,
+    slug: Option<String>,
+    description: Option<String>,
+    default_framework: Option<String>,
+    default_language_model: Option<String>,
+    public: Option<bool>,
+}
+
+pub async fn create_org(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<CreateOrgBody>,
+) -> ApiResult<impl IntoResponse> {
+    let input = orgbase_service::NewOrgInput {
+        name: b.name,
+        slug: b.slug,
+        description: b.description,
+        default_framework: b.default_framework,
+        default_language_model: b.default_language_model,
+        public: b.public,
+    };
+    let org = s.svc.admin_create_org(&a, &b.owner_email, input).await?;
+    Ok((StatusCode::CREATED, Json(OrgView::new(org, None))))
+}
+
 pub async fn audit(
     State(s): State<AppState>,
     Auth(a): Auth,

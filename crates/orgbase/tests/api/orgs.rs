@@ -375,3 +375,59 @@ async fn audit_trail(b: Backend) {
     );
 }
 story!(audit_trail);
+
+async fn admins_create_orgs_for_others(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let u = app.signup("u@example.com", "U").await;
+    let admin = app.admin_token().await;
+    let (st, org) = app
+        .post("/api/v1/admin/orgs", &admin, json!({"name": "Odense Kommune", "owner_email": "U@example.com", "default_framework": "openwebui"}))
+        .await;
+    assert_eq!(st, 201, "{org}");
+    assert_eq!(org["owner_id"], u.id.as_str());
+    let (_, got) = app.get("/api/v1/orgs/odense-kommune", &u.token).await;
+    assert_eq!(got["my_role"], "owner");
+    problem(
+        &app.post(
+            "/api/v1/admin/orgs",
+            &admin,
+            json!({"name": "X", "owner_email": "ghost@example.com"}),
+        )
+        .await,
+        404,
+        "user_not_found",
+    );
+    problem(
+        &app.post(
+            "/api/v1/admin/orgs",
+            &u.token,
+            json!({"name": "X", "owner_email": "u@example.com"}),
+        )
+        .await,
+        403,
+        "system_admin_required",
+    );
+    let (_, all) = app.get("/api/v1/admin/orgs", &admin).await;
+    let slugs: Vec<String> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| s(&o["slug"]))
+        .collect();
+    assert!(
+        slugs.contains(&"system".to_string()) && slugs.contains(&"odense-kommune".to_string()),
+        "{slugs:?}"
+    );
+    // Deleted orgs only with include_deleted.
+    assert_eq!(
+        app.delete("/api/v1/orgs/odense-kommune", &admin).await.0,
+        204
+    );
+    let (_, live) = app.get("/api/v1/admin/orgs", &admin).await;
+    assert!(!live.to_string().contains("odense-kommune"));
+    let (_, everything) = app
+        .get("/api/v1/admin/orgs?include_deleted=true", &admin)
+        .await;
+    assert!(everything.to_string().contains("odense-kommune"));
+}
+story!(admins_create_orgs_for_others);
