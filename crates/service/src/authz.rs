@@ -13,7 +13,7 @@ use orgbase_domain::{
     OrgId, Permission, ProjectId, Role, Slug, UserId, WorkspaceId, effective_project_role,
     effective_workspace_role,
 };
-use orgbase_store::{Org, Project, Scope, Workspace};
+use orgbase_store::{Org, OrgKey, Project, Workspace};
 use uuid::Uuid;
 
 use crate::error::{Error, Result};
@@ -132,14 +132,20 @@ impl Services {
 
     /// Checks that `actor` holds `P` in the org, returning the proof.
     pub async fn authorize<P: Perm>(&self, actor: &Actor, r: &OrgRef) -> Result<OrgAccess<P>> {
-        let org = self.find_org(r).await?.ok_or_else(Error::org_not_found)?;
-        let system_admin = actor.is_system_admin();
-        let role = self
+        let key = match r {
+            OrgRef::Id(id) => OrgKey::Id(*id),
+            OrgRef::Slug(s) => OrgKey::Slug(s),
+            OrgRef::Invalid => return Err(Error::org_not_found()),
+        };
+        let (org, member) = self
             .store
-            .membership(Scope::Org(org.id), actor.user.id)
+            .org_access(key, actor.user.id)
             .await?
-            .filter(|m| m.status == orgbase_domain::MembershipStatus::Active)
-            .map(|m| m.role);
+            .ok_or_else(Error::org_not_found)?;
+        let system_admin = actor.is_system_admin();
+        let role = member
+            .filter(|(_, status)| *status == orgbase_domain::MembershipStatus::Active)
+            .map(|(role, _)| role);
         if role.is_none() && !system_admin {
             return Err(Error::org_not_found());
         }

@@ -109,6 +109,12 @@ pub trait Store: Send + Sync + 'static {
     async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>>;
     async fn org_by_slug(&self, slug: &Slug) -> Result<Option<Org>>;
     async fn system_org(&self) -> Result<Option<Org>>;
+    /// An org by id or slug with the user's org role and membership status, if any.
+    async fn org_access(
+        &self,
+        key: OrgKey<'_>,
+        user: UserId,
+    ) -> Result<Option<(Org, Option<(Role, MembershipStatus)>)>>;
     /// Orgs where the user has an active org membership (not deleted ones).
     async fn orgs_of(&self, user: UserId, page: PageRequest) -> Result<Page<OrgWithRole>>;
     async fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Result<Page<Org>>;

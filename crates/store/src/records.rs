@@ -211,3 +211,10 @@ pub struct ApiKeyAuth {
     pub last_used_at: Option<Timestamp>,
     pub user: User,
 }
+
+/// How an org is named in a look-up.
+#[derive(Debug, Clone, Copy)]
+pub enum OrgKey<'a> {
+    Id(OrgId),
+    Slug(&'a Slug),
+}

@@ -319,6 +319,41 @@ pub async fn org_by_slug<'e, E: Executor<'e, Database = Db>>(
         .transpose()
 }
 
+/// An org (by id or slug) with `user`'s org membership role and status, in one query:
+/// the hot path of every authorized request.
+pub async fn org_access<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    key: OrgKey<'_>,
+    user: UserId,
+) -> Result<Option<(Org, Option<(Role, MembershipStatus)>)>> {
+    let cond = match key {
+        OrgKey::Id(_) => "o.id = $1",
+        OrgKey::Slug(_) => "o.slug = $1",
+    };
+    let sql = format!(
+        "SELECT {ORG_COLS}, m.role AS my_role, m.status AS my_status FROM orgs o \
+         LEFT JOIN org_members m ON m.org_id = o.id AND m.user_id = $2 WHERE {cond}"
+    );
+    let q = sqlx::query(&sql);
+    let q = match key {
+        OrgKey::Id(id) => q.bind(id.0),
+        OrgKey::Slug(slug) => q.bind(slug.as_str()),
+    };
+    let Some(r) = q.bind(user.0).fetch_optional(e).await? else {
+        return Ok(None);
+    };
+    let org = org_from(&r)?;
+    let role: Option<String> = r.try_get("my_role")?;
+    let member = match role {
+        Some(role) => Some((
+            role.parse().map_err(|_| StoreError::Corrupt("role"))?,
+            parsed(&r, "my_status")?,
+        )),
+        None => None,
+    };
+    Ok(Some((org, member)))
+}
+
 pub async fn system_org<'e, E: Executor<'e, Database = Db>>(e: E) -> Result<Option<Org>> {
     let sql =
         format!("SELECT {ORG_COLS} FROM orgs o WHERE o.is_system = TRUE ORDER BY o.id LIMIT 1");
@@ -1023,6 +1058,14 @@ impl crate::Store for super::BackendStore {
 
     async fn system_org(&self) -> Result<Option<Org>> {
         system_org(&self.read).await
+    }
+
+    async fn org_access(
+        &self,
+        key: OrgKey<'_>,
+        user: UserId,
+    ) -> Result<Option<(Org, Option<(Role, MembershipStatus)>)>> {
+        org_access(&self.read, key, user).await
     }
 
     async fn orgs_of(&self, user: UserId, page: PageRequest) -> Result<Page<OrgWithRole>> {
