@@ -6,6 +6,7 @@
 pub mod email;
 pub mod error;
 pub mod ids;
+pub mod policy;
 pub mod role;
 pub mod slug;
 pub mod text;
