@@ -332,7 +332,14 @@ mod tests {
 
         let open = policy(Open, "", "", "", None);
         let restricted = policy(Restricted, "", "", "", None);
-        let cases: Vec<(&str, AccessPolicy, &str, SignupFacts, Result<O, R>)> = vec![
+        type Case = (
+            &'static str,
+            AccessPolicy,
+            &'static str,
+            SignupFacts,
+            Result<O, R>,
+        );
+        let cases: Vec<Case> = vec![
             // step 7 and 8: the mode
             (
                 "open, nothing else",
