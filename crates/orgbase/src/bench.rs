@@ -1,6 +1,28 @@
 //! `orgbase bench`: see `bench/README.md`.
+//!
+//! Seeds a database directly through the store, starts the server as a child process
+//! (or targets a running one), drives HTTP load at one endpoint after another and
+//! reports throughput, latency, errors and the server's memory against the goals.
 
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
 use clap::Args;
+use orgbase_domain::{
+    AuditId, Clock, Email, MembershipStatus, OrgId, OrgStatus, ProjectId, Role, SessionId, Slug,
+    SystemClock, Timestamp, UserId, WorkspaceId,
+};
+use orgbase_service::crypto::{Hasher, TokenKind, new_token};
+use orgbase_store::{
+    AuditEvent, ConnectOptions, Membership, Org, Project, Scope, Session, Store, Tx, User,
+    Workspace,
+};
+use serde_json::{Value, json};
 
 use crate::settings::Settings;
 
@@ -9,8 +31,1171 @@ pub struct BenchArgs {
     /// Organizations to seed.
     #[arg(long, default_value_t = 10_000)]
     pub orgs: usize,
+
+    /// Users to seed.
+    #[arg(long, default_value_t = 100_000)]
+    pub users: usize,
+
+    /// Org memberships to seed in total: one owner per org, the rest random members.
+    #[arg(long, default_value_t = 300_000)]
+    pub memberships: usize,
+
+    /// Members who get a session token for the load (sampled at random).
+    #[arg(long, default_value_t = 256)]
+    pub sessions: usize,
+
+    /// Concurrent HTTP connections.
+    #[arg(long, default_value_t = 64)]
+    pub connections: usize,
+
+    /// Seconds of load per endpoint.
+    #[arg(long, default_value_t = 5.0)]
+    pub seconds: f64,
+
+    /// Target an already running server (http://host:port) instead of starting one; it
+    /// must use the database given with --database-url. No memory figures then.
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// Also write the figures as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Keep the temporary database instead of deleting it at the end.
+    #[arg(long)]
+    pub keep_db: bool,
 }
 
-pub async fn run(_settings: &Settings, _args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::bail!("the benchmark is being written")
+/// Rows per seeding transaction.
+const ROWS_PER_TX: usize = 1000;
+/// Goal: authorized reads reach this share of `/healthz` throughput...
+const GOAL_READ_RATIO: f64 = 0.4;
+/// ...with a p99 latency below this (ms).
+const GOAL_READ_P99_MS: f64 = 10.0;
+/// Goal: org creations per second.
+const GOAL_CREATE_RPS: f64 = 1000.0;
+/// Goal: resident memory idle and at peak (MB).
+const GOAL_RSS_IDLE_MB: f64 = 30.0;
+const GOAL_RSS_PEAK_MB: f64 = 150.0;
+
+pub async fn run(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
+    // Dropping the bench future on Ctrl-C drops the child-process guard, which kills
+    // the server, and the temp-dir guard, which removes the database.
+    tokio::select! {
+        r = bench(settings, args) => r,
+        Ok(()) = tokio::signal::ctrl_c() => bail!("interrupted"),
+    }
+}
+
+async fn bench(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
+    validate(&args)?;
+    let given_url = database_url_flag_given();
+    if args.url.is_some() && !given_url {
+        bail!("--url needs --database-url naming the database that server uses");
+    }
+
+    // Declared before the server guard, so it is dropped (deleted) after the server
+    // is killed.
+    let temp = if given_url {
+        None
+    } else {
+        Some(TempDir::create(args.keep_db)?)
+    };
+    let database_url = match &temp {
+        Some(dir) => format!("sqlite://{}", dir.path.join("bench.db").display()),
+        None => settings.database_url.clone(),
+    };
+
+    let seeded = seed(&database_url, &args).await?;
+
+    let mut server: Option<ServerProcess> = None;
+    let base = match &args.url {
+        Some(u) => u.trim_end_matches('/').to_string(),
+        None => {
+            let s = ServerProcess::start(settings, &database_url)?;
+            let base = s.base.clone();
+            server = Some(s);
+            base
+        }
+    };
+    let probe = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let ready_in = wait_healthy(&probe, &base, server.as_mut()).await?;
+    let rss_idle = match &server {
+        Some(s) => {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            Some(s.memory()?.rss_mb)
+        }
+        None => None,
+    };
+    match &server {
+        Some(s) => println!(
+            "Server: pid {} at {base}, ready in {:.2} s",
+            s.child.id(),
+            ready_in.as_secs_f64()
+        ),
+        None => println!("Server: {base} (already running; no memory figures)"),
+    }
+
+    let shared = Arc::new(Shared::new(base, seeded)?);
+    preflight(&probe, &shared).await?;
+
+    let clients = (0..args.connections)
+        .map(|_| {
+            reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .tcp_nodelay(true)
+                .timeout(Duration::from_secs(30))
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+
+    println!(
+        "Load: {} connections, {} s per endpoint",
+        args.connections, args.seconds
+    );
+    println!();
+    println!(
+        "{:<40} {:>9} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7}",
+        "endpoint", "req/s", "p50 ms", "p99 ms", "errors", "vs /hz", "srv cpu", "gen cpu"
+    );
+    let mut results: Vec<EndpointResult> = Vec::new();
+    let mut healthz_rps = None;
+    let server_stat = server
+        .as_ref()
+        .map(|s| format!("/proc/{}/stat", s.child.id()));
+    for ep in Endpoint::ALL {
+        let server_before = server_stat.as_deref().and_then(cpu_seconds);
+        let bench_before = cpu_seconds("/proc/self/stat");
+        let mut r = drive(&clients, &shared, ep, args.seconds).await?;
+        let cores = |before: Option<f64>, path: Option<&str>| {
+            let after = path.and_then(cpu_seconds)?;
+            Some((after - before?) / r.seconds.max(1e-9))
+        };
+        r.server_cores = cores(server_before, server_stat.as_deref());
+        r.bench_cores = cores(bench_before, Some("/proc/self/stat"));
+        if ep == Endpoint::Healthz {
+            healthz_rps = Some(r.rps);
+        }
+        if ep.is_read() {
+            r.ratio = healthz_rps.filter(|h| *h > 0.0).map(|h| r.rps / h);
+        }
+        let fmt2 = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |x| format!("{x:.2}"));
+        println!(
+            "{:<40} {:>9.0} {:>8.2} {:>8.2} {:>7} {:>7} {:>7} {:>7}",
+            ep.label(),
+            r.rps,
+            r.p50_ms,
+            r.p99_ms,
+            r.errors,
+            fmt2(r.ratio),
+            fmt2(r.server_cores),
+            fmt2(r.bench_cores),
+        );
+        results.push(r);
+    }
+    for r in &results {
+        if let Some(sample) = &r.error_sample {
+            println!("  {} errors, e.g.: {sample}", r.endpoint.label());
+        }
+    }
+
+    let rss_peak = match &server {
+        Some(s) => Some(s.memory()?.hwm_mb),
+        None => None,
+    };
+    drop(server);
+    println!();
+    match (rss_idle, rss_peak) {
+        (Some(idle), Some(peak)) => {
+            println!("Server memory: RSS idle {idle:.1} MB, peak RSS (VmHWM) {peak:.1} MB");
+        }
+        _ => println!("Server memory: not measured (external server)"),
+    }
+
+    let goals = goals(&results, rss_idle, rss_peak);
+    println!();
+    println!("Goals:");
+    for g in &goals {
+        let mark = match g.met {
+            Some(true) => "met   ",
+            Some(false) => "MISSED",
+            None => "n/a   ",
+        };
+        println!("  [{mark}] {}: {}", g.goal, g.actual);
+    }
+
+    if let Some(path) = &args.json {
+        let doc = report_json(&args, &shared, &results, rss_idle, rss_peak, &goals);
+        let text = serde_json::to_string_pretty(&doc)?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+        println!();
+        println!("Figures written to {}", path.display());
+    }
+    if let Some(t) = &temp
+        && t.keep
+    {
+        println!("Database kept at {}", t.path.display());
+    }
+    drop(temp);
+    Ok(())
+}
+
+fn validate(a: &BenchArgs) -> anyhow::Result<()> {
+    if a.orgs == 0 || a.users == 0 {
+        bail!("--orgs and --users must be at least 1");
+    }
+    if a.memberships < a.orgs {
+        bail!("--memberships must be at least --orgs (every org has an owner)");
+    }
+    let room = (a.orgs as u128) * (a.users as u128) - (a.orgs as u128);
+    if ((a.memberships - a.orgs) as u128) * 2 > room {
+        bail!("--memberships is too dense for --orgs × --users; seed more users or orgs");
+    }
+    if a.connections == 0 || a.sessions == 0 {
+        bail!("--connections and --sessions must be at least 1");
+    }
+    if !(a.seconds > 0.0 && a.seconds.is_finite()) {
+        bail!("--seconds must be positive");
+    }
+    Ok(())
+}
+
+/// Whether `--database-url` was given on the command line. DATABASE_URL from the
+/// environment does not count: a shell's everyday database is not for seeding.
+fn database_url_flag_given() -> bool {
+    std::env::args_os().any(|a| {
+        let a = a.to_string_lossy();
+        a == "--database-url" || a.starts_with("--database-url=")
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Seeding
+
+/// What the load generator needs from the seeded data.
+struct Seeded {
+    backend: &'static str,
+    org_ids: Vec<String>,
+    user_ids: Vec<String>,
+    admin_token: String,
+    /// Session tokens of sampled members, with the indexes of their orgs.
+    members: Vec<(String, Vec<u32>)>,
+    counts: SeedCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct SeedCounts {
+    orgs: usize,
+    users: usize,
+    memberships: usize,
+    sessions: usize,
+    rows: usize,
+    seconds: f64,
+}
+
+/// Writes rows through one transaction at a time, committing every `ROWS_PER_TX`.
+struct Batch {
+    store: Arc<dyn Store>,
+    tx: Option<Box<dyn Tx>>,
+    rows: usize,
+}
+
+impl Batch {
+    fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            tx: None,
+            rows: 0,
+        }
+    }
+
+    async fn tx(&mut self) -> anyhow::Result<&mut Box<dyn Tx>> {
+        if self.tx.is_none() {
+            self.tx = Some(self.store.begin().await?);
+        }
+        self.tx.as_mut().context("no open transaction")
+    }
+
+    /// Counts `n` written rows and commits when the batch is full.
+    async fn wrote(&mut self, n: usize) -> anyhow::Result<()> {
+        let before = self.rows / ROWS_PER_TX;
+        self.rows += n;
+        if self.rows / ROWS_PER_TX != before {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+fn bench_org_slug(n: usize) -> Slug {
+    Slug::from_trusted(format!("bench-org-{n}"))
+}
+
+async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
+    let started = Instant::now();
+    println!(
+        "Seeding {}: {} orgs, {} users, {} org memberships, {} sessions",
+        crate::server::redact(url),
+        args.orgs,
+        args.users,
+        args.memberships,
+        args.sessions + 1
+    );
+    let store = orgbase_store::connect(url, &ConnectOptions::default())
+        .await
+        .with_context(|| format!("opening {}", crate::server::redact(url)))?;
+    store.migrate().await.context("running migrations")?;
+    if store.org_by_slug(&bench_org_slug(1)).await?.is_some() {
+        bail!("the database already holds bench data; give a fresh database");
+    }
+    let backend = store.backend();
+
+    // One real argon2id hash (default cost) shared by every user.
+    let hasher = Hasher::new(Default::default(), 1)?;
+    let password_hash = hasher.hash("bench-password-not-secret").await?;
+
+    let clock = SystemClock;
+    let now = clock.now();
+    let mut rng = Rng::from_clock(0);
+    let mut batch = Batch::new(store.clone());
+    let mut phases: Vec<(&str, f64)> = Vec::new();
+    let mut phase = Instant::now();
+
+    // Users.
+    let mut user_ids = Vec::with_capacity(args.users);
+    for i in 1..=args.users {
+        let u = bench_user(
+            format!("bench-user-{i}@example.com"),
+            format!("Bench User {i}"),
+            &password_hash,
+            false,
+            now,
+        );
+        if !batch.tx().await?.insert_user(&u).await? {
+            bail!("the e-mail {} is taken; give a fresh database", u.email);
+        }
+        user_ids.push(u.id);
+        batch.wrote(1).await?;
+    }
+    let admin = bench_user(
+        format!("bench-admin-{}@example.com", rng.next() % 1_000_000),
+        "Bench Admin".to_string(),
+        &password_hash,
+        true,
+        now,
+    );
+    if !batch.tx().await?.insert_user(&admin).await? {
+        bail!("the e-mail {} is taken; give a fresh database", admin.email);
+    }
+    batch.wrote(1).await?;
+
+    batch.flush().await?;
+    phases.push(("users", phase.elapsed().as_secs_f64()));
+    phase = Instant::now();
+
+    // Orgs, as `create_org_in` makes them: org, default workspace and project, the
+    // owner's membership, the audit event.
+    let mut org_ids = Vec::with_capacity(args.orgs);
+    let mut memberships: Vec<(u32, u32, Role)> = Vec::with_capacity(args.memberships);
+    let mut taken: HashSet<u64> = HashSet::with_capacity(args.memberships);
+    let key = |o: usize, u: usize| (o as u64) * (args.users as u64) + u as u64;
+    for i in 0..args.orgs {
+        let owner = rng.below(args.users);
+        let owner_id = user_ids[owner];
+        let org = Org {
+            id: OrgId::new(now),
+            slug: bench_org_slug(i + 1),
+            name: format!("Bench Org {}", i + 1),
+            description: String::new(),
+            is_system: false,
+            status: OrgStatus::Active,
+            owner_id: Some(owner_id),
+            default_framework: None,
+            default_language_model: None,
+            public: false,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let ws = Workspace {
+            id: WorkspaceId::new(now),
+            org_id: org.id,
+            name: "Default".to_string(),
+            is_default: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let project = Project {
+            id: ProjectId::new(now),
+            org_id: org.id,
+            workspace_id: ws.id,
+            name: "Default".to_string(),
+            is_default: true,
+            created_at: now,
+            updated_at: now,
+        };
+        let event = AuditEvent {
+            id: AuditId::new(now),
+            at: now,
+            actor_user_id: None,
+            actor_api_key_id: None,
+            org_id: Some(org.id),
+            action: "org.create".to_string(),
+            target_type: "org".to_string(),
+            target_id: org.id.to_string(),
+            details: json!({"slug": org.slug, "name": org.name, "owner_id": owner_id}),
+            client_addr: None,
+            request_id: None,
+        };
+        let tx = batch.tx().await?;
+        if !tx.insert_org(&org).await? {
+            bail!("the slug {} is taken; give a fresh database", org.slug);
+        }
+        tx.insert_workspace(&ws).await?;
+        tx.insert_project(&project).await?;
+        tx.upsert_membership(&membership(org.id, owner_id, Role::Owner, now))
+            .await?;
+        tx.insert_audit(&event).await?;
+        batch.wrote(5).await?;
+        taken.insert(key(i, owner));
+        memberships.push((i as u32, owner as u32, Role::Owner));
+        org_ids.push(org.id);
+    }
+
+    batch.flush().await?;
+    phases.push(("orgs", phase.elapsed().as_secs_f64()));
+    phase = Instant::now();
+
+    // Further members at random, no pair twice; written in key order, so the inserts
+    // append to the membership table's primary key instead of scattering over it
+    // (several times faster once the table outgrows SQLite's page cache).
+    let owners = memberships.len();
+    while memberships.len() < args.memberships {
+        let o = rng.below(args.orgs);
+        let u = rng.below(args.users);
+        if !taken.insert(key(o, u)) {
+            continue;
+        }
+        let role = match rng.below(10) {
+            0 => Role::Admin,
+            1 | 2 => Role::Editor,
+            _ => Role::Viewer,
+        };
+        memberships.push((o as u32, u as u32, role));
+    }
+    memberships[owners..]
+        .sort_unstable_by_key(|(o, u, _)| (org_ids[*o as usize].0, user_ids[*u as usize].0));
+    for (o, u, role) in &memberships[owners..] {
+        let m = membership(org_ids[*o as usize], user_ids[*u as usize], *role, now);
+        batch.tx().await?.upsert_membership(&m).await?;
+        batch.wrote(1).await?;
+    }
+    drop(taken);
+    batch.flush().await?;
+    phases.push(("memberships", phase.elapsed().as_secs_f64()));
+    phase = Instant::now();
+
+    // Sessions: the admin's, and a sample of members'.
+    let expires = now.plus_seconds(24 * 3600);
+    let admin_token = insert_session(&mut batch, admin.id, now, expires).await?;
+    let mut sampled: Vec<u32> = Vec::with_capacity(args.sessions);
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut attempts = 0usize;
+    while sampled.len() < args.sessions && attempts < args.sessions * 100 {
+        attempts += 1;
+        let (_, u, _) = memberships[rng.below(memberships.len())];
+        if seen.insert(u) {
+            sampled.push(u);
+        }
+    }
+    let mut members = Vec::with_capacity(sampled.len());
+    let mut slot = std::collections::HashMap::with_capacity(sampled.len());
+    for (i, u) in sampled.iter().enumerate() {
+        let token = insert_session(&mut batch, user_ids[*u as usize], now, expires).await?;
+        slot.insert(*u, i);
+        members.push((token, Vec::new()));
+    }
+    for (o, u, _) in &memberships {
+        if let Some(i) = slot.get(u)
+            && let Some(m) = members.get_mut(*i)
+        {
+            m.1.push(*o);
+        }
+    }
+    batch.flush().await?;
+    phases.push(("sessions", phase.elapsed().as_secs_f64()));
+    drop(batch);
+    drop(store);
+
+    let counts = SeedCounts {
+        orgs: org_ids.len(),
+        users: user_ids.len() + 1,
+        memberships: memberships.len(),
+        sessions: members.len() + 1,
+        rows: 0,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    // users + admin + 5 per org + further memberships + sessions
+    let rows =
+        counts.users + counts.orgs * 5 + (counts.memberships - counts.orgs) + counts.sessions;
+    println!(
+        "  seeded {rows} rows in {:.1} s ({:.0} rows/s)",
+        counts.seconds,
+        rows as f64 / counts.seconds.max(1e-9)
+    );
+    let phases: Vec<String> = phases
+        .iter()
+        .map(|(name, secs)| format!("{name} {secs:.1} s"))
+        .collect();
+    println!("  ({})", phases.join(", "));
+    Ok(Seeded {
+        backend,
+        org_ids: org_ids.iter().map(ToString::to_string).collect(),
+        user_ids: user_ids.iter().map(ToString::to_string).collect(),
+        admin_token,
+        members,
+        counts: SeedCounts { rows, ..counts },
+    })
+}
+
+fn bench_user(email: String, name: String, hash: &str, admin: bool, now: Timestamp) -> User {
+    User {
+        id: UserId::new(now),
+        email: Email::from_trusted(email),
+        name,
+        password_hash: Some(hash.to_string()),
+        is_system_admin: admin,
+        enabled: true,
+        home_org_id: None,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    }
+}
+
+fn membership(org: OrgId, user: UserId, role: Role, now: Timestamp) -> Membership {
+    Membership {
+        scope: Scope::Org(org),
+        org_id: org,
+        user_id: user,
+        role,
+        status: MembershipStatus::Active,
+        invited_by: None,
+        joined_at: now,
+        updated_at: now,
+    }
+}
+
+/// Inserts a session for `user`; returns the plaintext bearer token.
+async fn insert_session(
+    batch: &mut Batch,
+    user: UserId,
+    now: Timestamp,
+    expires: Timestamp,
+) -> anyhow::Result<String> {
+    let t = new_token(TokenKind::Session)?;
+    let s = Session {
+        id: SessionId::new(now),
+        user_id: user,
+        token_hash: t.hash,
+        created_at: now,
+        expires_at: expires,
+    };
+    batch.tx().await?.insert_session(&s).await?;
+    batch.wrote(1).await?;
+    Ok(t.plaintext)
+}
+
+// ---------------------------------------------------------------------------------
+// The server
+
+/// The server as a child process; killed when dropped (also on errors and Ctrl-C).
+struct ServerProcess {
+    child: Child,
+    base: String,
+}
+
+struct Memory {
+    rss_mb: f64,
+    hwm_mb: f64,
+}
+
+impl ServerProcess {
+    fn start(settings: &Settings, database_url: &str) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .context("finding a free port")?
+            .port();
+        let exe = std::env::current_exe().context("finding the orgbase binary")?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("serve")
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{port}"))
+            .env("DATABASE_URL", database_url)
+            .env("ORGBASE_LOG", "warn")
+            .env_remove("ORGBASE_ADMIN_EMAIL")
+            .env_remove("ORGBASE_ADMIN_PASSWORD")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(n) = settings.db_max_connections {
+            cmd.env("ORGBASE_DB_MAX_CONNECTIONS", n.to_string());
+        }
+        let child = cmd.spawn().context("starting the server")?;
+        Ok(Self {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        })
+    }
+
+    fn memory(&self) -> anyhow::Result<Memory> {
+        let path = format!("/proc/{}/status", self.child.id());
+        let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+        let field = |name: &str| -> anyhow::Result<f64> {
+            let kb: f64 = status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .with_context(|| format!("no {name} in {path}"))?;
+            Ok(kb / 1024.0)
+        };
+        Ok(Memory {
+            rss_mb: field("VmRSS:")?,
+            hwm_mb: field("VmHWM:")?,
+        })
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `/healthz` until it answers 200; returns how long that took.
+async fn wait_healthy(
+    client: &reqwest::Client,
+    base: &str,
+    mut server: Option<&mut ServerProcess>,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let url = format!("{base}/healthz");
+    loop {
+        if let Some(s) = server.as_deref_mut()
+            && let Some(status) = s.child.try_wait()?
+        {
+            bail!("the server exited during start-up ({status})");
+        }
+        match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => return Ok(started.elapsed()),
+            Ok(r) if server.is_none() => bail!("{url} answered {}", r.status()),
+            Err(e) if server.is_none() => bail!("{url} does not answer: {e}"),
+            _ => {}
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            bail!("the server did not answer {url} within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One request as a member before the load: catches a server that does not use the
+/// seeded database (`--url` with the wrong `--database-url`).
+async fn preflight(client: &reqwest::Client, shared: &Shared) -> anyhow::Result<()> {
+    let (m, o) = shared
+        .pairs
+        .first()
+        .copied()
+        .context("no member sessions")?;
+    let url = format!("{}/api/v1/orgs/{}", shared.base, shared.org_ids[o as usize]);
+    let r = client
+        .get(&url)
+        .bearer_auth(&shared.member_tokens[m as usize])
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = r.status();
+    if !status.is_success() {
+        let body = r.text().await.unwrap_or_default();
+        bail!(
+            "GET {url} as a seeded member answered {status}: {body}\n\
+             (does the server use the seeded database?)"
+        );
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
+// Load
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Healthz,
+    GetOrg,
+    MyOrgs,
+    Members,
+    Check,
+    CreateOrg,
+}
+
+impl Endpoint {
+    const ALL: [Endpoint; 6] = [
+        Endpoint::Healthz,
+        Endpoint::GetOrg,
+        Endpoint::MyOrgs,
+        Endpoint::Members,
+        Endpoint::Check,
+        Endpoint::CreateOrg,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Endpoint::Healthz => "GET /healthz",
+            Endpoint::GetOrg => "GET /api/v1/orgs/{org}",
+            Endpoint::MyOrgs => "GET /api/v1/orgs",
+            Endpoint::Members => "GET /api/v1/orgs/{org}/members?limit=50",
+            Endpoint::Check => "POST /api/v1/check",
+            Endpoint::CreateOrg => "POST /api/v1/orgs",
+        }
+    }
+
+    /// Authorized reads: compared with `/healthz` and held to the read goals.
+    fn is_read(self) -> bool {
+        matches!(
+            self,
+            Endpoint::GetOrg | Endpoint::MyOrgs | Endpoint::Members | Endpoint::Check
+        )
+    }
+}
+
+/// Everything the workers read, prepared once.
+struct Shared {
+    base: String,
+    backend: &'static str,
+    counts: SeedCounts,
+    org_ids: Vec<String>,
+    user_ids: Vec<String>,
+    admin_token: String,
+    member_tokens: Vec<String>,
+    /// (member, org) index pairs where the member belongs to the org.
+    pairs: Vec<(u32, u32)>,
+    /// Makes created org names unique within the run...
+    next_org: AtomicU64,
+    /// ...and across runs against the same server.
+    run_tag: u64,
+}
+
+impl Shared {
+    fn new(base: String, s: Seeded) -> anyhow::Result<Self> {
+        let mut pairs = Vec::new();
+        let mut member_tokens = Vec::with_capacity(s.members.len());
+        for (i, (token, orgs)) in s.members.into_iter().enumerate() {
+            for o in orgs {
+                pairs.push((i as u32, o));
+            }
+            member_tokens.push(token);
+        }
+        if pairs.is_empty() {
+            bail!("no member has a session");
+        }
+        Ok(Self {
+            base,
+            backend: s.backend,
+            counts: s.counts,
+            org_ids: s.org_ids,
+            user_ids: s.user_ids,
+            admin_token: s.admin_token,
+            member_tokens,
+            pairs,
+            next_org: AtomicU64::new(1),
+            run_tag: clock_nanos() % 1_000_000,
+        })
+    }
+
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        ep: Endpoint,
+        rng: &mut Rng,
+    ) -> reqwest::RequestBuilder {
+        let (m, o) = self.pairs[rng.below(self.pairs.len())];
+        let token = &self.member_tokens[m as usize];
+        let org = &self.org_ids[o as usize];
+        let base = &self.base;
+        match ep {
+            Endpoint::Healthz => client.get(format!("{base}/healthz")),
+            Endpoint::GetOrg => client
+                .get(format!("{base}/api/v1/orgs/{org}"))
+                .bearer_auth(token),
+            Endpoint::MyOrgs => client.get(format!("{base}/api/v1/orgs")).bearer_auth(token),
+            Endpoint::Members => client
+                .get(format!("{base}/api/v1/orgs/{org}/members?limit=50"))
+                .bearer_auth(token),
+            Endpoint::Check => {
+                let user = &self.user_ids[rng.below(self.user_ids.len())];
+                let org = &self.org_ids[rng.below(self.org_ids.len())];
+                client
+                    .post(format!("{base}/api/v1/check"))
+                    .bearer_auth(&self.admin_token)
+                    .json(&json!({"user_id": user, "permission": "org.read", "org": org}))
+            }
+            Endpoint::CreateOrg => {
+                let n = self.next_org.fetch_add(1, Ordering::Relaxed);
+                let name = format!("bench new {} {n}", self.run_tag);
+                client
+                    .post(format!("{base}/api/v1/orgs"))
+                    .bearer_auth(token)
+                    .json(&json!({ "name": name }))
+            }
+        }
+    }
+}
+
+struct EndpointResult {
+    endpoint: Endpoint,
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    ratio: Option<f64>,
+    /// CPU cores the server and this load generator used on average.
+    server_cores: Option<f64>,
+    bench_cores: Option<f64>,
+    error_sample: Option<String>,
+}
+
+#[derive(Default)]
+struct WorkerStats {
+    latencies_us: Vec<u32>,
+    errors: usize,
+    error_sample: Option<String>,
+}
+
+async fn drive(
+    clients: &[reqwest::Client],
+    shared: &Arc<Shared>,
+    ep: Endpoint,
+    seconds: f64,
+) -> anyhow::Result<EndpointResult> {
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs_f64(seconds);
+    let handles: Vec<_> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            tokio::spawn(worker(
+                c.clone(),
+                shared.clone(),
+                ep,
+                deadline,
+                Rng::from_clock(i as u64 + 1),
+            ))
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    let mut error_sample = None;
+    for h in handles {
+        let w = h.await.context("a load worker failed")?;
+        latencies.extend_from_slice(&w.latencies_us);
+        errors += w.errors;
+        if error_sample.is_none() {
+            error_sample = w.error_sample;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let requests = latencies.len();
+    Ok(EndpointResult {
+        endpoint: ep,
+        requests,
+        errors,
+        seconds: elapsed,
+        rps: requests as f64 / elapsed.max(1e-9),
+        p50_ms: percentile_ms(&latencies, 0.50),
+        p99_ms: percentile_ms(&latencies, 0.99),
+        ratio: None,
+        server_cores: None,
+        bench_cores: None,
+        error_sample,
+    })
+}
+
+async fn worker(
+    client: reqwest::Client,
+    shared: Arc<Shared>,
+    ep: Endpoint,
+    deadline: Instant,
+    mut rng: Rng,
+) -> WorkerStats {
+    let mut st = WorkerStats {
+        latencies_us: Vec::with_capacity(8192),
+        ..Default::default()
+    };
+    while Instant::now() < deadline {
+        let req = shared.request(&client, ep, &mut rng);
+        let t0 = Instant::now();
+        let failure = match req.send().await {
+            Ok(res) => {
+                let status = res.status();
+                match res.bytes().await {
+                    Ok(_) if status.is_success() => None,
+                    Ok(body) => Some(format!(
+                        "{status}: {}",
+                        String::from_utf8_lossy(&body[..body.len().min(300)])
+                    )),
+                    Err(e) => Some(format!("{status}, reading the body: {e}")),
+                }
+            }
+            Err(e) => Some(format!("request failed: {e}")),
+        };
+        let us = u32::try_from(t0.elapsed().as_micros()).unwrap_or(u32::MAX);
+        st.latencies_us.push(us);
+        if let Some(f) = failure {
+            st.errors += 1;
+            if st.error_sample.is_none() {
+                st.error_sample = Some(f);
+            }
+        }
+    }
+    st
+}
+
+/// Nearest-rank percentile of sorted microseconds, in milliseconds.
+fn percentile_ms(sorted_us: &[u32], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted_us.len() as f64).ceil() as usize;
+    let i = rank.clamp(1, sorted_us.len()) - 1;
+    f64::from(sorted_us[i]) / 1000.0
+}
+
+// ---------------------------------------------------------------------------------
+// Goals and the report
+
+struct Goal {
+    goal: String,
+    actual: String,
+    met: Option<bool>,
+}
+
+fn goals(results: &[EndpointResult], rss_idle: Option<f64>, rss_peak: Option<f64>) -> Vec<Goal> {
+    let mut out = Vec::new();
+    for r in results.iter().filter(|r| r.endpoint.is_read()) {
+        let ratio_ok = r.ratio.map(|x| x >= GOAL_READ_RATIO);
+        let p99_ok = r.p99_ms < GOAL_READ_P99_MS;
+        out.push(Goal {
+            goal: format!(
+                "{} ≥ {GOAL_READ_RATIO} × /healthz and p99 < {GOAL_READ_P99_MS} ms",
+                r.endpoint.label()
+            ),
+            actual: format!(
+                "{} × /healthz, p99 {:.2} ms",
+                r.ratio
+                    .map_or_else(|| "?".to_string(), |x| format!("{x:.2}")),
+                r.p99_ms
+            ),
+            met: ratio_ok.map(|ok| ok && p99_ok),
+        });
+    }
+    for r in results.iter().filter(|r| r.endpoint == Endpoint::CreateOrg) {
+        out.push(Goal {
+            goal: format!("org creation ≥ {GOAL_CREATE_RPS}/s"),
+            actual: format!("{:.0}/s", r.rps),
+            met: Some(r.rps >= GOAL_CREATE_RPS),
+        });
+    }
+    out.push(Goal {
+        goal: format!("RSS idle < {GOAL_RSS_IDLE_MB} MB"),
+        actual: rss_idle.map_or_else(|| "not measured".to_string(), |m| format!("{m:.1} MB")),
+        met: rss_idle.map(|m| m < GOAL_RSS_IDLE_MB),
+    });
+    out.push(Goal {
+        goal: format!("peak RSS under load < {GOAL_RSS_PEAK_MB} MB"),
+        actual: rss_peak.map_or_else(|| "not measured".to_string(), |m| format!("{m:.1} MB")),
+        met: rss_peak.map(|m| m < GOAL_RSS_PEAK_MB),
+    });
+    if results.iter().any(|r| r.errors > 0) {
+        out.push(Goal {
+            goal: "no errors".to_string(),
+            actual: format!(
+                "{} non-2xx or failed requests",
+                results.iter().map(|r| r.errors).sum::<usize>()
+            ),
+            met: Some(false),
+        });
+    }
+    out
+}
+
+fn report_json(
+    args: &BenchArgs,
+    shared: &Shared,
+    results: &[EndpointResult],
+    rss_idle: Option<f64>,
+    rss_peak: Option<f64>,
+    goals: &[Goal],
+) -> Value {
+    let c = shared.counts;
+    json!({
+        "backend": shared.backend,
+        "server": shared.base,
+        "external_server": args.url.is_some(),
+        "seed": {
+            "orgs": c.orgs,
+            "users": c.users,
+            "memberships": c.memberships,
+            "sessions": c.sessions,
+            "rows": c.rows,
+            "seconds": c.seconds,
+        },
+        "connections": args.connections,
+        "seconds_per_endpoint": args.seconds,
+        "endpoints": results.iter().map(|r| json!({
+            "endpoint": r.endpoint.label(),
+            "requests": r.requests,
+            "errors": r.errors,
+            "seconds": r.seconds,
+            "requests_per_second": r.rps,
+            "p50_ms": r.p50_ms,
+            "p99_ms": r.p99_ms,
+            "ratio_to_healthz": r.ratio,
+            "server_cpu_cores": r.server_cores,
+            "generator_cpu_cores": r.bench_cores,
+            "error_sample": r.error_sample,
+        })).collect::<Vec<_>>(),
+        "rss_idle_mb": rss_idle,
+        "rss_peak_mb": rss_peak,
+        "goals": goals.iter().map(|g| json!({
+            "goal": g.goal,
+            "actual": g.actual,
+            "met": g.met,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Small helpers
+
+/// xorshift64*: fast, small, good enough to pick rows at random.
+struct Rng(u64);
+
+impl Rng {
+    fn from_clock(stream: u64) -> Self {
+        // splitmix64 of the clock and the stream number, never zero.
+        let mut z = clock_nanos() ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        Self(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n`; `n` must not be zero.
+    fn below(&mut self, n: usize) -> usize {
+        ((u128::from(self.next()) * n as u128) >> 64) as usize
+    }
+}
+
+/// CPU time (user + system) of a process so far, from its `/proc/<pid>/stat`, in
+/// seconds. Assumes the usual 100 clock ticks per second.
+fn cpu_seconds(stat_path: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat_path).ok()?;
+    // Fields after the parenthesized command name start at field 3 (state); utime and
+    // stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: f64 = fields.next()?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+fn clock_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5EED)
+}
+
+/// A fresh directory under the system temp dir, removed when dropped unless kept.
+struct TempDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl TempDir {
+    fn create(keep: bool) -> anyhow::Result<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "orgbase-bench-{}-{}",
+            std::process::id(),
+            clock_nanos() % 1_000_000_000
+        ));
+        std::fs::create_dir_all(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self { path, keep })
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        if !self.keep {
+            remove_dir(&self.path);
+        }
+    }
+}
+
+fn remove_dir(p: &Path) {
+    let _ = std::fs::remove_dir_all(p);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rng_stays_in_range() {
+        let mut r = Rng::from_clock(7);
+        for n in [1usize, 2, 3, 10, 1000] {
+            for _ in 0..1000 {
+                assert!(r.below(n) < n);
+            }
+        }
+    }
+
+    #[test]
+    fn reads_own_cpu_time() {
+        if Path::new("/proc/self/stat").exists() {
+            assert!(cpu_seconds("/proc/self/stat").is_some_and(|s| s >= 0.0));
+        }
+    }
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let v: Vec<u32> = (1..=100).map(|x| x * 1000).collect();
+        assert!((percentile_ms(&v, 0.50) - 50.0).abs() < 1e-9);
+        assert!((percentile_ms(&v, 0.99) - 99.0).abs() < 1e-9);
+        assert!((percentile_ms(&[], 0.99)).abs() < 1e-9);
+    }
 }
