@@ -117,6 +117,12 @@ impl Services {
             }
         } else {
             let base = Slug::base_from_name(&org.name);
+            org.slug = base.clone();
+            // Most names are new: try the base first, and only look at the taken
+            // `base-N` slugs when it is not free.
+            if tx.insert_org(&org).await? {
+                return self.finish_org(tx, ctx, org, owner, now).await;
+            }
             let taken = tx.slugs_like(&base).await?;
             let mut n = 1;
             loop {
@@ -137,6 +143,19 @@ impl Services {
                 }
             }
         }
+        self.finish_org(tx, ctx, org, owner, now).await
+    }
+
+    /// The rest of an org after its row: default workspace and project, the owner's
+    /// membership, the audit event.
+    async fn finish_org(
+        &self,
+        tx: &mut dyn Tx,
+        ctx: &AuditCtx,
+        org: Org,
+        owner: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<Org> {
         let ws = Workspace {
             id: WorkspaceId::new(now),
             org_id: org.id,

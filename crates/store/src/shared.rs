@@ -728,11 +728,15 @@ impl crate::Tx for SqlTx {
     }
 
     async fn slugs_like(&mut self, base: &Slug) -> Result<Vec<String>> {
-        let rows = sqlx::query("SELECT slug FROM orgs WHERE slug = $1 OR slug LIKE $2")
-            .bind(base.as_str())
-            .bind(format!("{}-%", base.as_str()))
-            .fetch_all(&mut *self.0)
-            .await?;
+        // A range, not LIKE, so the unique index answers it ('.' sorts right after '-';
+        // slugs use byte order on both engines).
+        let rows =
+            sqlx::query("SELECT slug FROM orgs WHERE slug = $1 OR (slug >= $2 AND slug < $3)")
+                .bind(base.as_str())
+                .bind(format!("{}-", base.as_str()))
+                .bind(format!("{}.", base.as_str()))
+                .fetch_all(&mut *self.0)
+                .await?;
         rows.iter()
             .map(|r| Ok(r.try_get::<String, _>("slug")?))
             .collect()

@@ -18,7 +18,8 @@ CREATE UNIQUE INDEX users_email_uq ON users (email);
 
 CREATE TABLE orgs (
     id UUID NOT NULL PRIMARY KEY,
-    slug TEXT NOT NULL,
+    -- Byte order, as in SQLite: slug ranges use the index whatever the database locale.
+    slug TEXT COLLATE "C" NOT NULL,
     name TEXT NOT NULL,
     description TEXT NOT NULL,
     is_system BOOLEAN NOT NULL,

@@ -52,9 +52,12 @@ impl BackendStore {
                 write,
             });
         }
+        // A larger page cache than SQLite's 2 MB default keeps the hot index pages of a
+        // big database in the reader instead of re-reading them from the OS.
+        let readers = options.read_only(true).pragma("cache_size", "-8192");
         let read = SqlitePoolOptions::new()
             .max_connections(opts.max_connections.unwrap_or(4).max(1))
-            .connect_with(options.read_only(true))
+            .connect_with(readers)
             .await?;
         Ok(Self { read, write })
     }
