@@ -50,7 +50,8 @@ id_type!(
     ProjectId,
     SessionId,
     ApiKeyId,
-    AuditId
+    AuditId,
+    InvitationId
 );
 
 /// Ids made in one process increase even within one millisecond (a counter follows

@@ -14,10 +14,10 @@ pub mod time;
 
 pub use email::Email;
 pub use error::InvalidInput;
-pub use ids::{ApiKeyId, AuditId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
+pub use ids::{ApiKeyId, AuditId, InvitationId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
 pub use role::{
-    MembershipStatus, OrgStatus, Permission, Role, ScopeKind, effective_project_role,
-    effective_workspace_role,
+    InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
+    effective_project_role, effective_workspace_role,
 };
 pub use slug::Slug;
 pub use text::{Description, Name, Password, parse_label};

@@ -200,6 +200,13 @@ macro_rules! str_enum {
 
 str_enum!(OrgStatus, "invalid_status", { Active = "active", Suspended = "suspended" });
 str_enum!(MembershipStatus, "invalid_status", { Active = "active", Revoked = "revoked" });
+str_enum!(InvitationStatus, "invalid_status", {
+    Pending = "pending",
+    Accepted = "accepted",
+    Declined = "declined",
+    Revoked = "revoked",
+    Expired = "expired",
+});
 
 #[cfg(test)]
 mod tests {

@@ -17,7 +17,7 @@ use axum::http::StatusCode;
 use axum::routing::MethodFilter;
 use orgbase_service::Services;
 
-use crate::handlers::{accounts, admin, hierarchy, orgs, system};
+use crate::handlers::{access, accounts, admin, hierarchy, orgs, system};
 use crate::openapi::{Api, Op};
 use crate::problem::Problem;
 
@@ -43,6 +43,7 @@ pub fn routes() -> Api {
         // accounts
         .op(Op::post("/api/v1/auth/signup", "auth", "Sign up; returns the user, a session token and the personal org").public().created(), M::POST, accounts::signup)
         .op(Op::post("/api/v1/auth/login", "auth", "Log in with e-mail and password; returns a session token").public(), M::POST, accounts::login)
+        .op(Op::post("/api/v1/auth/set-password", "auth", "Set a password with a one-time link's token").public().no_content(), M::POST, access::set_password)
         .op(Op::post("/api/v1/auth/logout", "auth", "End the current session").no_content(), M::POST, accounts::logout)
         .op(Op::get("/api/v1/me", "me", "The caller and their memberships"), M::GET, accounts::me)
         .op(Op::post("/api/v1/me/password", "me", "Change password; ends the caller's other sessions").no_content(), M::POST, accounts::change_password)
@@ -58,6 +59,19 @@ pub fn routes() -> Api {
         .op(Op::post("/api/v1/orgs/{org}/restore", "orgs", "Restore a soft-deleted organization"), M::POST, orgs::restore)
         .op(Op::post("/api/v1/orgs/{org}/transfer", "orgs", "Transfer ownership to an active member"), M::POST, orgs::transfer)
         .op(Op::get("/api/v1/orgs/{org}/audit", "audit", "The organization's audit events, newest first").paged(), M::GET, orgs::audit)
+        // who gets in: signup settings, claimed domains, invitations, accounts made by admins
+        .op(Op::get("/api/v1/orgs/{org}/signup", "access", "Signup settings: enabled, key, default role (admins)"), M::GET, access::get_signup)
+        .op(Op::put("/api/v1/orgs/{org}/signup", "access", "Change signup settings; rotate the key"), M::PUT, access::put_signup)
+        .op(Op::get("/api/v1/orgs/{org}/domains", "access", "E-mail domains the organization claims"), M::GET, access::list_domains)
+        .op(Op::post("/api/v1/orgs/{org}/domains", "access", "Claim an e-mail domain (auto-join, role)").created(), M::POST, access::add_domain)
+        .op(Op::delete("/api/v1/orgs/{org}/domains/{domain}", "access", "Release a claimed domain").no_content(), M::DELETE, access::remove_domain)
+        .op(Op::get("/api/v1/orgs/{org}/invitations", "invitations", "Invitations, filtered by status").paged(), M::GET, access::list_invitations)
+        .op(Op::post("/api/v1/orgs/{org}/invitations", "invitations", "Invite an e-mail; the token is returned once").created(), M::POST, access::invite)
+        .op(Op::post("/api/v1/orgs/{org}/invitations/{id}/resend", "invitations", "New token and expiry for an invitation"), M::POST, access::resend)
+        .op(Op::delete("/api/v1/orgs/{org}/invitations/{id}", "invitations", "Revoke an invitation").no_content(), M::DELETE, access::revoke)
+        .op(Op::post("/api/v1/invitations/accept", "invitations", "Accept an invitation (signed in, matching e-mail)"), M::POST, access::accept)
+        .op(Op::post("/api/v1/invitations/decline", "invitations", "Decline an invitation with its token").public().no_content(), M::POST, access::decline)
+        .op(Op::post("/api/v1/orgs/{org}/users", "access", "Create an account in the organization (e-mail in a claimed domain)").created(), M::POST, access::create_org_user)
         // members at org scope
         .op(Op::get("/api/v1/orgs/{org}/members", "members", "Members of the organization").paged(), M::GET, hierarchy::list_members)
         .op(Op::post("/api/v1/orgs/{org}/members", "members", "Add an existing user to the organization (system admins)").created(), M::POST, hierarchy::add_member)
@@ -82,8 +96,10 @@ pub fn routes() -> Api {
         // system administration
         .op(Op::get("/api/v1/admin/users", "admin", "All users").paged(), M::GET, admin::list_users)
         .op(Op::post("/api/v1/admin/users", "admin", "Create a user").created(), M::POST, admin::create_user)
+        .op(Op::patch("/api/v1/admin/users/{id}", "admin", "Enable, disable, rename, reset password, grant system admin"), M::PATCH, admin::update_user)
         .op(Op::get("/api/v1/admin/orgs", "admin", "All organizations (include_deleted=true for deleted ones)").paged(), M::GET, admin::list_orgs)
         .op(Op::post("/api/v1/admin/orgs", "admin", "Create an organization owned by an existing user").created(), M::POST, admin::create_org)
+        .op(Op::post("/api/v1/admin/system/sync", "admin", "Sync the system organization from the server's environment"), M::POST, admin::system_sync)
         .op(Op::get("/api/v1/admin/audit", "admin", "All audit events, newest first (filter by org and action)").paged(), M::GET, admin::audit)
 }
 

@@ -45,6 +45,9 @@ impl Op {
     pub fn patch(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
         Self::new("patch", path, tag, summary)
     }
+    pub fn put(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
+        Self::new("put", path, tag, summary)
+    }
     pub fn delete(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
         Self::new("delete", path, tag, summary)
     }

@@ -3,7 +3,8 @@
 
 use orgbase_domain::{Role, Timestamp};
 use orgbase_service::store::{
-    ApiKey, AuditEvent, Member, Membership, Org, Page, Project, User, Workspace,
+    ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, Page, Project, User,
+    Workspace,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -238,6 +239,62 @@ impl From<AuditEvent> for AuditView {
             details: a.details,
             client_addr: a.client_addr,
             request_id: a.request_id,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DomainView {
+    pub domain: String,
+    pub org_id: Uuid,
+    pub auto_join: bool,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+impl From<OrgDomain> for DomainView {
+    fn from(d: OrgDomain) -> Self {
+        Self {
+            domain: d.domain,
+            org_id: d.org_id.0,
+            auto_join: d.auto_join,
+            role: d.role,
+            created_at: d.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct InvitationView {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub workspace_id: Option<Uuid>,
+    pub project_id: Option<Uuid>,
+    pub email: String,
+    pub role: Role,
+    pub status: &'static str,
+    pub invited_by: Option<Uuid>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+}
+
+impl From<Invitation> for InvitationView {
+    fn from(i: Invitation) -> Self {
+        Self {
+            id: i.id.0,
+            org_id: i.org_id.0,
+            workspace_id: i.workspace_id.map(|w| w.0),
+            project_id: i.project_id.map(|p| p.0),
+            email: i.email.as_str().to_string(),
+            role: i.role,
+            status: i.status.as_str(),
+            invited_by: i.invited_by.map(|u| u.0),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            expires_at: i.expires_at,
+            accepted_at: i.accepted_at,
         }
     }
 }

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
+use orgbase_service::UserPatch;
 use orgbase_store::{ConnectOptions, PageRequest};
 
 #[derive(Parser)]
@@ -37,6 +38,9 @@ enum Command {
     /// Organizations.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
     /// The database schema.
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -70,6 +74,16 @@ enum OrgCommand {
     },
     /// List organizations.
     List,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Let a disabled user in again.
+    Enable { email: String },
+    /// Lock a user out now: their sessions end and their API keys stop working.
+    Disable { email: String },
+    /// Set a new password (read from standard input); ends the user's sessions.
+    ResetPassword { email: String },
 }
 
 #[derive(Subcommand)]
@@ -164,6 +178,46 @@ async fn main() -> anyhow::Result<()> {
                     None => break,
                 }
             }
+            Ok(())
+        }
+        Command::User(cmd) => {
+            let (email, patch) = match cmd {
+                UserCommand::Enable { email } => (
+                    email,
+                    UserPatch {
+                        enabled: Some(true),
+                        ..Default::default()
+                    },
+                ),
+                UserCommand::Disable { email } => (
+                    email,
+                    UserPatch {
+                        enabled: Some(false),
+                        ..Default::default()
+                    },
+                ),
+                UserCommand::ResetPassword { email } => {
+                    let mut password = String::new();
+                    std::io::stdin()
+                        .read_to_string(&mut password)
+                        .context("reading the password from stdin")?;
+                    let password = password.trim_end_matches(['\n', '\r']).to_string();
+                    (
+                        email,
+                        UserPatch {
+                            password: Some(password),
+                            ..Default::default()
+                        },
+                    )
+                }
+            };
+            let svc = server::services(&s, ConnectOptions::default()).await?;
+            let user = svc
+                .cli_update_user(&email, patch)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let state = if user.enabled { "enabled" } else { "disabled" };
+            println!("{} ({}) is {state}", user.email, user.id);
             Ok(())
         }
         Command::Schema(SchemaCommand::Dump) => {

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use orgbase_domain::{Clock, SystemClock};
-use orgbase_service::Services;
 use orgbase_service::crypto::Hasher;
+use orgbase_service::secrets::{MasterKey, SecretBox};
+use orgbase_service::{Parts, Services};
 use orgbase_store::ConnectOptions;
 use tokio::net::TcpListener;
 
@@ -35,6 +36,13 @@ pub async fn build_with_clock(
         .ensure_system_org()
         .await
         .context("creating the system organization")?;
+    let report = services
+        .sync_system_org()
+        .await
+        .context("syncing the system organization")?;
+    if !report.changed.is_empty() {
+        tracing::info!(changed = ?report.changed, "system organization synced from the environment");
+    }
     if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
         let (user, created) = services
             .bootstrap_admin(email, password, None)
@@ -70,12 +78,36 @@ async fn services_with_clock(
     }
     let hasher = Hasher::new(settings.hash_cost(), settings.hash_permits())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(Services::new(
+    let secrets = secret_box(settings)?;
+    Ok(Services::new(Parts {
         store,
         clock,
         hasher,
-        settings.service_config(),
-    ))
+        config: settings.service_config(),
+        secrets,
+        system_env: settings.system.to_env(),
+        rate_limits: settings.rate_limits()?,
+    }))
+}
+
+/// The key that seals secrets: ORGBASE_MASTER_KEY, else a key file made on first start.
+fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
+    let key = match &settings.master_key {
+        Some(v) => MasterKey::from_env_value(v).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => {
+            let path = settings.key_file();
+            let (key, created) =
+                MasterKey::load_or_create(&path).map_err(|e| anyhow::anyhow!("{e}"))?;
+            if created {
+                tracing::warn!(
+                    path = %path.display(),
+                    "created a new master key file; back it up, and share it (or set ORGBASE_MASTER_KEY) when several nodes use one database"
+                );
+            }
+            key
+        }
+    };
+    Ok(SecretBox::new(&key))
 }
 
 /// Serves until `shutdown` resolves.

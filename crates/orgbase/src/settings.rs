@@ -3,7 +3,8 @@
 
 use clap::{Args, ValueEnum};
 use orgbase_service::crypto::HashCost;
-use orgbase_service::{Config, SignupMode};
+use orgbase_service::ratelimit::RateLimits;
+use orgbase_service::{AccessPolicy, Config, DomainList, EmailList, SignupMode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SignupModeArg {
@@ -80,6 +81,48 @@ pub struct Settings {
     )]
     pub admin_password: Option<String>,
 
+    /// Sign-up and login only for e-mails of these domains (comma-separated; subdomains match).
+    #[arg(long, env = "ORGBASE_ACCESS_ALLOWED_DOMAINS", global = true)]
+    pub access_allowed_domains: Option<String>,
+
+    /// Refuse e-mails of these domains (ignored when an allow-list is set).
+    #[arg(long, env = "ORGBASE_ACCESS_BLOCKED_DOMAINS", global = true)]
+    pub access_blocked_domains: Option<String>,
+
+    /// Refuse these e-mail addresses, whatever else applies.
+    #[arg(long, env = "ORGBASE_ACCESS_BLOCKED_EMAILS", global = true)]
+    pub access_blocked_emails: Option<String>,
+
+    /// Only these e-mails may own (create) organizations; unset: everyone.
+    #[arg(long, env = "ORGBASE_ACCESS_ALLOWED_OWNER_EMAILS", global = true)]
+    pub access_allowed_owner_emails: Option<String>,
+
+    /// Where people reach this server, for links in answers (invitations, set-password).
+    #[arg(long, env = "ORGBASE_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// Key that encrypts secrets at rest: 64 hex characters or base64 of 32 bytes.
+    #[arg(
+        long,
+        env = "ORGBASE_MASTER_KEY",
+        hide_env_values = true,
+        global = true
+    )]
+    pub master_key: Option<String>,
+
+    /// Key file used when ORGBASE_MASTER_KEY is unset (created on first start).
+    /// Default: beside the SQLite database (`orgbase.key`), or `./orgbase.key`.
+    #[arg(long, env = "ORGBASE_MASTER_KEY_FILE", global = true)]
+    pub master_key_file: Option<std::path::PathBuf>,
+
+    /// Per-client and per-account limits on login, sign-up, signup keys and invitation
+    /// accepts: `on` (default) or `off` (only for tests and benchmarks).
+    #[arg(long, env = "ORGBASE_RATE_LIMITS", default_value = "on", global = true)]
+    pub rate_limits: String,
+
+    #[command(flatten)]
+    pub system: SystemVars,
+
     /// Log filter, e.g. `info` or `orgbase=debug,warn`.
     #[arg(long, env = "ORGBASE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -92,6 +135,42 @@ pub struct Settings {
         global = true
     )]
     pub log_format: LogFormat,
+}
+
+/// The system organization's settings (SPEC §4), synced on every start.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SystemVars {
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
+    pub openai_api_key: Option<String>,
+    #[arg(long, env = "OPENAI_BASE_URL", global = true)]
+    pub openai_base_url: Option<String>,
+    #[arg(long, env = "OPENAI_MODELS", global = true)]
+    pub openai_models: Option<String>,
+    #[arg(long, env = "OPENAI_MODEL", global = true)]
+    pub openai_model: Option<String>,
+    #[arg(long, env = "OLLAMA_BASE_URL", global = true)]
+    pub ollama_base_url: Option<String>,
+    #[arg(long, env = "OLLAMA_MODEL", global = true)]
+    pub ollama_model: Option<String>,
+    #[arg(long, env = "ORGBASE_DEFAULT_FRAMEWORK", global = true)]
+    pub default_framework: Option<String>,
+    #[arg(long, env = "ORGBASE_DEFAULT_LANGUAGE_MODEL", global = true)]
+    pub default_language_model: Option<String>,
+}
+
+impl SystemVars {
+    pub fn to_env(&self) -> orgbase_service::SystemEnv {
+        orgbase_service::SystemEnv {
+            openai_api_key: self.openai_api_key.clone(),
+            openai_base_url: self.openai_base_url.clone(),
+            openai_models: self.openai_models.clone(),
+            openai_model: self.openai_model.clone(),
+            ollama_base_url: self.ollama_base_url.clone(),
+            ollama_model: self.ollama_model.clone(),
+            default_framework: self.default_framework.clone(),
+            default_language_model: self.default_language_model.clone(),
+        }
+    }
 }
 
 impl Settings {
@@ -107,19 +186,72 @@ impl Settings {
             max_concurrent_hashes: None,
             admin_email: None,
             admin_password: None,
+            access_allowed_domains: None,
+            access_blocked_domains: None,
+            access_blocked_emails: None,
+            access_allowed_owner_emails: None,
+            public_url: None,
+            master_key: None,
+            master_key_file: None,
+            rate_limits: "on".into(),
+            system: SystemVars::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
         }
     }
 
     pub fn service_config(&self) -> Config {
-        Config {
-            signup_mode: match self.signup_mode {
+        let csv = |v: &Option<String>| v.clone().unwrap_or_default();
+        let policy = AccessPolicy {
+            mode: match self.signup_mode {
                 SignupModeArg::Open => SignupMode::Open,
                 SignupModeArg::Restricted => SignupMode::Restricted,
             },
+            allowed_domains: DomainList::parse(&csv(&self.access_allowed_domains)),
+            blocked_domains: DomainList::parse(&csv(&self.access_blocked_domains)),
+            blocked_emails: EmailList::parse(&csv(&self.access_blocked_emails)),
+            allowed_owner_emails: self
+                .access_allowed_owner_emails
+                .as_deref()
+                .filter(|v| !v.trim().is_empty())
+                .map(EmailList::parse),
+        };
+        let defaults = Config::default();
+        Config {
+            policy,
             session_ttl_secs: self.session_ttl_hours.max(1) * 3600,
-            ..Config::default()
+            public_url: self
+                .public_url
+                .clone()
+                .map_or(defaults.public_url.clone(), |u| {
+                    u.trim_end_matches('/').to_string()
+                }),
+            ..defaults
+        }
+    }
+
+    pub fn rate_limits(&self) -> anyhow::Result<RateLimits> {
+        match self.rate_limits.trim() {
+            "on" | "" => Ok(RateLimits::default()),
+            "off" => Ok(RateLimits::disabled()),
+            other => anyhow::bail!("ORGBASE_RATE_LIMITS must be on or off, not {other:?}"),
+        }
+    }
+
+    /// Where the master key file lives when ORGBASE_MASTER_KEY is unset.
+    pub fn key_file(&self) -> std::path::PathBuf {
+        if let Some(p) = &self.master_key_file {
+            return p.clone();
+        }
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"));
+        match path.map(|p| p.split('?').next().unwrap_or(p)) {
+            Some(p) if !p.is_empty() && !p.contains(":memory:") => {
+                std::path::Path::new(p).with_extension("key")
+            }
+            _ => std::path::PathBuf::from("orgbase.key"),
         }
     }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 use crate::audit::{AuditCtx, require_system_admin};
 use crate::crypto::{TokenKind, hashes_equal, new_token, token_hash};
 use crate::error::{Error, Result};
-use crate::orgs::NewOrgInput;
-use crate::{Actor, Credential, Origin, Services, SignupMode};
+use crate::ratelimit::Action;
+use crate::{Actor, Credential, Origin, Services};
 
 pub struct SignupResult {
     pub user: User,
@@ -35,12 +35,41 @@ pub struct ApiKeyCreated {
     pub token: String,
 }
 
-/// A user a system admin creates.
+/// A user a system admin creates, optionally straight into an org with a role.
+#[derive(Debug, Clone, Default)]
 pub struct NewUserInput {
     pub email: String,
     pub password: String,
     pub name: String,
     pub is_system_admin: bool,
+    pub org: Option<crate::OrgRef>,
+    pub role: Option<String>,
+}
+
+/// A system admin's change to a user: only the fields given.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub enabled: Option<bool>,
+    pub password: Option<String>,
+    pub name: Option<String>,
+    pub is_system_admin: Option<bool>,
+}
+
+/// An account an org admin creates in their org.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: Option<String>,
+    /// Without a password, the answer carries a one-time set-password link.
+    pub password: Option<String>,
+}
+
+pub struct OrgUserCreated {
+    pub user: User,
+    pub role: orgbase_domain::Role,
+    pub set_password_token: Option<String>,
+    pub set_password_url: Option<String>,
 }
 
 /// API keys may live at most this long when an expiry is asked for.
@@ -86,7 +115,7 @@ impl Services {
                 }
                 (user, Credential::ApiKey(kid))
             }
-            None => return Err(Error::Unauthenticated),
+            _ => return Err(Error::Unauthenticated),
         };
         if !user.enabled {
             return Err(Error::Unauthenticated);
@@ -98,71 +127,16 @@ impl Services {
         })
     }
 
-    /// Self-service sign-up. In `open` mode the new user gets a personal organization
-    /// as its owner; in `restricted` mode sign-up is refused.
-    pub async fn signup(
-        &self,
-        email: &str,
-        password: &str,
-        name: &str,
-        origin: Origin,
-    ) -> Result<SignupResult> {
-        let email = Email::parse(email)?;
-        let password = Password::parse(password)?;
-        let name = Name::parse(name, "name")?;
-        if self.cfg.signup_mode != SignupMode::Open {
-            return Err(Error::forbidden(
-                "signup_closed",
-                "self-service sign-up is closed on this server",
-            ));
-        }
-        let hash = self.hasher.hash(password.expose()).await?;
-        let now = self.clock.now();
-        let mut user = new_user(UserId::new(now), email, name, Some(hash), false, now);
-        let session = new_session(user.id, now, self.cfg.session_ttl_secs)?;
-        let ctx = AuditCtx {
-            user: Some(user.id),
-            api_key: None,
-            origin,
-        };
-
-        let mut tx = self.store.begin().await?;
-        if !tx.insert_user(&user).await? {
-            return Err(Error::conflict(
-                "email_taken",
-                "an account with this e-mail exists",
-            ));
-        }
-        tx.insert_audit(&self.event(
-            &ctx,
-            None,
-            "user.signup",
-            "user",
-            user.id,
-            json!({"email": user.email}),
-        ))
-        .await?;
-        let org_input = NewOrgInput {
-            name: user.name.clone(),
-            ..Default::default()
-        };
-        let org = self
-            .create_org_in(&mut *tx, &ctx, Some(user.id), org_input, false)
-            .await?;
-        tx.set_home_org(user.id, Some(org.id), now).await?;
-        user.home_org_id = Some(org.id);
-        tx.insert_session(&session.0).await?;
-        tx.commit().await?;
-        Ok(SignupResult {
-            user,
-            token: session.1,
-            expires_at: session.0.expires_at,
-            organization: Some(org),
-        })
-    }
-
     pub async fn login(&self, email: &str, password: &str, origin: Origin) -> Result<LoginResult> {
         let password = Password::for_login(password)?;
+        let now = self.clock.now();
+        let account = email.trim().to_lowercase();
+        self.limiter.check(
+            Action::Login,
+            origin.client_addr.as_deref(),
+            Some(&account),
+            now,
+        )?;
         // A malformed e-mail still pays one hash, like an unknown one.
         let user = match Email::parse(email) {
             Ok(e) => self.store.user_by_email(&e).await?,
@@ -180,7 +154,12 @@ impl Services {
                 "this account is disabled",
             ));
         }
-        let now = self.clock.now();
+        // The allow and block lists gate login as they gate sign-up; system admins are
+        // exempt so that a tightened list cannot lock the operators out.
+        if !user.is_system_admin {
+            self.cfg.policy.admits(&user.email)?;
+        }
+        self.limiter.reset(Action::Login, &account);
         let (session, token) = new_session(user.id, now, self.cfg.session_ttl_secs)?;
         let ctx = AuditCtx {
             user: Some(user.id),
@@ -352,9 +331,23 @@ impl Services {
         let email = Email::parse(&input.email)?;
         let password = Password::parse(&input.password)?;
         let name = Name::parse(&input.name, "name")?;
+        let placement = match &input.org {
+            Some(r) => {
+                let org = self
+                    .find_org(r)
+                    .await?
+                    .filter(|o| o.deleted_at.is_none())
+                    .ok_or_else(Error::org_not_found)?;
+                let role = orgbase_domain::Role::parse_grantable(
+                    input.role.as_deref().unwrap_or("viewer"),
+                )?;
+                Some((org, role))
+            }
+            None => None,
+        };
         let hash = self.hasher.hash(password.expose()).await?;
         let now = self.clock.now();
-        let user = new_user(
+        let mut user = new_user(
             UserId::new(now),
             email,
             name,
@@ -372,11 +365,276 @@ impl Services {
         let details = json!({"email": user.email, "is_system_admin": user.is_system_admin});
         tx.insert_audit(&self.event(ctx, None, "user.create", "user", user.id, details))
             .await?;
+        if let Some((org, role)) = placement {
+            self.place_user(&mut *tx, ctx, &mut user, org.id, role)
+                .await?;
+        }
         if user.is_system_admin {
             self.adopt_system_org(&mut *tx, ctx, &user).await?;
         }
         tx.commit().await?;
         Ok(user)
+    }
+
+    /// Makes a new user a member of an org, which becomes their home org.
+    async fn place_user(
+        &self,
+        tx: &mut dyn orgbase_store::Tx,
+        ctx: &AuditCtx,
+        user: &mut User,
+        org: OrgId,
+        role: orgbase_domain::Role,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        tx.lock_org(org).await?;
+        let m = crate::orgs::member(
+            orgbase_store::Scope::Org(org),
+            org,
+            user.id,
+            role,
+            ctx.user,
+            now,
+        );
+        tx.upsert_membership(&m).await?;
+        tx.set_home_org(user.id, Some(org), now).await?;
+        user.home_org_id = Some(org);
+        let details = json!({"scope": "org", "scope_id": org, "user_id": user.id, "role": role});
+        tx.insert_audit(&self.event(ctx, Some(org), "member.add", "user", user.id, details))
+            .await?;
+        Ok(())
+    }
+
+    /// An org admin creates an account in their org, for an e-mail of one of the org's
+    /// claimed domains (system admins: any e-mail), with a password or a one-time
+    /// set-password link.
+    pub async fn org_create_user(
+        &self,
+        access: &crate::OrgAccess<crate::perm::MembersManage>,
+        actor: &Actor,
+        input: OrgUserInput,
+    ) -> Result<OrgUserCreated> {
+        let email = Email::parse(&input.email)?;
+        let name = Name::parse(&input.name, "name")?;
+        let role =
+            orgbase_domain::Role::parse_grantable(input.role.as_deref().unwrap_or("viewer"))?;
+        if role > access.grantable_ceiling() {
+            return Err(Error::forbidden(
+                "role_too_high",
+                "you cannot grant a role above your own",
+            ));
+        }
+        self.cfg.policy.admits(&email)?;
+        if !access.system_admin {
+            let domains = self.store.domains_of(access.org.id).await?;
+            let ok = domains.iter().any(|d| {
+                let e = email.domain();
+                e == d.domain
+                    || e.strip_suffix(d.domain.as_str())
+                        .is_some_and(|rest| rest.ends_with('.'))
+            });
+            if !ok {
+                return Err(Error::forbidden(
+                    "domain_not_claimed",
+                    "the e-mail must be in one of the organization's domains",
+                ));
+            }
+        }
+        let hash = match &input.password {
+            Some(p) => Some(self.hasher.hash(Password::parse(p)?.expose()).await?),
+            None => None,
+        };
+        let now = self.clock.now();
+        let mut user = new_user(UserId::new(now), email, name, hash, false, now);
+        let ctx = AuditCtx::from(actor);
+        let link = if user.password_hash.is_none() {
+            Some(new_token(TokenKind::PasswordLink)?)
+        } else {
+            None
+        };
+        let mut tx = self.store.begin().await?;
+        if !tx.insert_user(&user).await? {
+            return Err(Error::conflict(
+                "email_taken",
+                "an account with this e-mail exists",
+            ));
+        }
+        let details = json!({"email": user.email, "set_password_link": link.is_some()});
+        tx.insert_audit(&self.event(
+            &ctx,
+            Some(access.org.id),
+            "user.create",
+            "user",
+            user.id,
+            details,
+        ))
+        .await?;
+        self.place_user(&mut *tx, &ctx, &mut user, access.org.id, role)
+            .await?;
+        if let Some(t) = &link {
+            let pt = orgbase_store::PasswordToken {
+                token_hash: t.hash.clone(),
+                user_id: user.id,
+                created_at: now,
+                expires_at: now.plus_seconds(self.cfg.password_link_ttl_secs),
+            };
+            tx.insert_password_token(&pt).await?;
+        }
+        tx.commit().await?;
+        let token = link.map(|t| t.plaintext);
+        let url = token
+            .as_ref()
+            .map(|t| format!("{}/set-password?token={t}", self.cfg.public_url));
+        Ok(OrgUserCreated {
+            user,
+            role,
+            set_password_token: token,
+            set_password_url: url,
+        })
+    }
+
+    /// Sets a password with a one-time link; the link is used up either way.
+    pub async fn set_password_with_token(
+        &self,
+        token: &str,
+        password: &str,
+        origin: Origin,
+    ) -> Result<()> {
+        self.limiter.check(
+            Action::Invitation,
+            origin.client_addr.as_deref(),
+            None,
+            self.clock.now(),
+        )?;
+        let password = Password::parse(password)?;
+        let hash = self.hasher.hash(password.expose()).await?;
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(user) = tx
+            .take_password_token(&token_hash(token.trim()), now)
+            .await?
+        else {
+            return Err(Error::not_found(
+                "password_link_not_found",
+                "set-password link",
+            ));
+        };
+        tx.set_password_hash(user, &hash, now).await?;
+        tx.delete_sessions_of(user, None).await?;
+        let ctx = AuditCtx {
+            user: Some(user),
+            api_key: None,
+            origin,
+        };
+        tx.insert_audit(&self.event(&ctx, None, "user.password_set", "user", user, json!({})))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Enable or disable, rename, reset the password, grant or drop system admin.
+    /// Disabling or resetting ends the user's sessions; a disabled user's API keys stop
+    /// working at once because every request reads `enabled`.
+    pub async fn admin_update_user(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User> {
+        require_system_admin(actor)?;
+        self.update_user_as(&actor.into(), Some(actor.user.id), id, patch)
+            .await
+    }
+
+    pub(crate) async fn update_user_as(
+        &self,
+        ctx: &AuditCtx,
+        me: Option<UserId>,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<User> {
+        if patch.enabled.is_none()
+            && patch.password.is_none()
+            && patch.name.is_none()
+            && patch.is_system_admin.is_none()
+        {
+            return Err(Error::bad_request(
+                "empty_patch",
+                "give at least one field to change",
+            ));
+        }
+        if me == Some(id) && (patch.enabled == Some(false) || patch.is_system_admin == Some(false))
+        {
+            return Err(Error::conflict(
+                "cannot_change_self",
+                "you cannot disable or demote yourself",
+            ));
+        }
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| Name::parse(n, "name"))
+            .transpose()?;
+        let hash = match &patch.password {
+            Some(p) => Some(self.hasher.hash(Password::parse(p)?.expose()).await?),
+            None => None,
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let mut user = tx
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
+        let mut changed = Vec::new();
+        if let Some(e) = patch.enabled
+            && e != user.enabled
+        {
+            user.enabled = e;
+            changed.push(if e { "enabled" } else { "disabled" });
+        }
+        if let Some(a) = patch.is_system_admin
+            && a != user.is_system_admin
+        {
+            user.is_system_admin = a;
+            changed.push("is_system_admin");
+        }
+        if let Some(n) = name {
+            user.name = n.as_str().to_string();
+            changed.push("name");
+        }
+        if let Some(h) = hash {
+            user.password_hash = Some(h);
+            changed.push("password");
+        }
+        user.updated_at = now;
+        tx.update_user(&user).await?;
+        if !user.enabled || patch.password.is_some() {
+            tx.delete_sessions_of(user.id, None).await?;
+            tx.delete_password_tokens_of(user.id).await?;
+        }
+        tx.insert_audit(&self.event(
+            ctx,
+            None,
+            "user.update",
+            "user",
+            user.id,
+            json!({"changed": changed}),
+        ))
+        .await?;
+        if user.is_system_admin {
+            self.adopt_system_org(&mut *tx, ctx, &user).await?;
+        }
+        tx.commit().await?;
+        Ok(user)
+    }
+
+    /// `orgbase user enable|disable|reset-password`.
+    pub async fn cli_update_user(&self, email: &str, patch: UserPatch) -> Result<User> {
+        let user = self
+            .user_by_email(email)
+            .await?
+            .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
+        self.update_user_as(&AuditCtx::system(), None, user.id, patch)
+            .await
     }
 
     /// Looks a user up by e-mail (CLI and admin helpers).
@@ -385,7 +643,7 @@ impl Services {
     }
 }
 
-fn new_user(
+pub(crate) fn new_user(
     id: UserId,
     email: Email,
     name: Name,
@@ -407,7 +665,11 @@ fn new_user(
     }
 }
 
-fn new_session(user: UserId, now: Timestamp, ttl_secs: i64) -> Result<(Session, String)> {
+pub(crate) fn new_session(
+    user: UserId,
+    now: Timestamp,
+    ttl_secs: i64,
+) -> Result<(Session, String)> {
     let t = new_token(TokenKind::Session)?;
     let s = Session {
         id: SessionId::new(now),

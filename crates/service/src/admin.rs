@@ -67,6 +67,7 @@ impl Services {
             password: password.to_string(),
             name: name.unwrap_or("Administrator").to_string(),
             is_system_admin: true,
+            ..Default::default()
         };
         let user = self.create_user(&AuditCtx::system(), input).await?;
         Ok((user, true))

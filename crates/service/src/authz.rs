@@ -53,6 +53,9 @@ pub mod perm {
         OrgRestore,
         OrgTransfer,
         ConfigManage,
+        SignupManage,
+        DomainsManage,
+        InvitationsManage,
     );
 }
 
@@ -122,7 +125,7 @@ impl OrgRef {
 }
 
 impl Services {
-    pub(crate) async fn find_org(&self, r: &OrgRef) -> Result<Option<Org>> {
+    pub async fn find_org(&self, r: &OrgRef) -> Result<Option<Org>> {
         Ok(match r {
             OrgRef::Id(id) => self.store.org_by_id(*id).await?,
             OrgRef::Slug(s) => self.store.org_by_slug(s).await?,

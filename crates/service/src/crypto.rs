@@ -122,6 +122,8 @@ fn hex(bytes: &[u8]) -> String {
 pub enum TokenKind {
     Session,
     ApiKey,
+    Invitation,
+    PasswordLink,
 }
 
 impl TokenKind {
@@ -129,6 +131,8 @@ impl TokenKind {
         match self {
             TokenKind::Session => "obs_",
             TokenKind::ApiKey => "obk_",
+            TokenKind::Invitation => "obi_",
+            TokenKind::PasswordLink => "obp_",
         }
     }
 

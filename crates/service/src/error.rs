@@ -30,6 +30,9 @@ pub enum Error {
     /// 409: the current state forbids it.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 410: it existed, and is gone for good (an expired invitation).
+    #[error("{message}")]
+    Gone { code: &'static str, message: String },
     /// 429.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
@@ -78,6 +81,7 @@ impl Error {
             Error::Forbidden { .. } => 403,
             Error::NotFound { .. } => 404,
             Error::Conflict { .. } => 409,
+            Error::Gone { .. } => 410,
             Error::TooManyRequests { .. } => 429,
             Error::Internal(_) => 500,
         }
@@ -90,11 +94,27 @@ impl Error {
             Error::BadRequest { code, .. }
             | Error::Forbidden { code, .. }
             | Error::NotFound { code, .. }
-            | Error::Conflict { code, .. } => code,
+            | Error::Conflict { code, .. }
+            | Error::Gone { code, .. } => code,
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "invalid_credentials",
             Error::TooManyRequests { .. } => "rate_limited",
             Error::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<orgbase_domain::policy::Refusal> for Error {
+    fn from(r: orgbase_domain::policy::Refusal) -> Self {
+        let (code, message) = (r.code(), r.message().to_string());
+        match r.status() {
+            404 => Error::NotFound {
+                code,
+                what: "invitation",
+            },
+            409 => Error::Conflict { code, message },
+            410 => Error::Gone { code, message },
+            _ => Error::Forbidden { code, message },
         }
     }
 }

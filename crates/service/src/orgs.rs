@@ -56,6 +56,13 @@ fn opt_label(v: Option<String>, field: &'static str) -> Result<Option<String>> {
 
 impl Services {
     pub async fn create_org(&self, actor: &Actor, input: NewOrgInput) -> Result<OrgWithRole> {
+        // ORGBASE_ACCESS_ALLOWED_OWNER_EMAILS decides who may own organizations.
+        if !actor.is_system_admin() && !self.cfg.policy.may_own(&actor.user.email) {
+            return Err(Error::forbidden(
+                "org_creation_not_allowed",
+                "your account may not create organizations",
+            ));
+        }
         let ctx = AuditCtx::from(actor);
         let mut tx = self.store.begin().await?;
         let org = self
@@ -103,6 +110,10 @@ impl Services {
                 "default_language_model",
             )?,
             public: input.public.unwrap_or(false),
+            signup_enabled: false,
+            signup_key: None,
+            signup_role: Role::Viewer,
+            config: serde_json::json!({}),
             created_at: now,
             updated_at: now,
             deleted_at: None,

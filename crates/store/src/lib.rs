@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKeyId, Email, MembershipStatus, OrgId, ProjectId, Role, SessionId, Slug, Timestamp, UserId,
-    WorkspaceId,
+    ApiKeyId, Email, InvitationId, InvitationStatus, MembershipStatus, OrgId, ProjectId, Role,
+    SessionId, Slug, Timestamp, UserId, WorkspaceId,
 };
 pub use records::*;
 
@@ -141,6 +141,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Newest first; `page.after` is the last id seen.
     async fn audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>>;
+
+    async fn org_by_signup_key(&self, key: &str) -> Result<Option<Org>>;
+    /// The claim of exactly this domain, if any.
+    async fn domain(&self, domain: &str) -> Result<Option<OrgDomain>>;
+    async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>>;
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>>;
+    async fn invitations_of(
+        &self,
+        org: OrgId,
+        status: Option<InvitationStatus>,
+        now: Timestamp,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>>;
 }
 
 /// One transaction. Every use case writes its change and its audit event through the
@@ -201,4 +215,25 @@ pub trait Tx: Send {
     async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool>;
 
     async fn insert_audit(&mut self, e: &AuditEvent) -> Result<()>;
+
+    async fn org_by_signup_key(&mut self, key: &str) -> Result<Option<Org>>;
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>>;
+    /// Inserts unless the domain is claimed (by any org); false when it was.
+    async fn insert_domain(&mut self, d: &OrgDomain) -> Result<bool>;
+    async fn delete_domain(&mut self, org: OrgId, domain: &str) -> Result<bool>;
+    /// The invitation, locked against concurrent changes on PostgreSQL.
+    async fn lock_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>>;
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<()>;
+    /// Writes the invitation's mutable fields if its status is still `expect`; false
+    /// when someone else changed it first (a racing accept, say).
+    async fn update_invitation(&mut self, i: &Invitation, expect: InvitationStatus)
+    -> Result<bool>;
+    async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()>;
+    /// Deletes the token and returns its user when it was there and unexpired.
+    async fn take_password_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>>;
+    async fn delete_password_tokens_of(&mut self, user: UserId) -> Result<()>;
 }

@@ -1,8 +1,8 @@
 //! What the store keeps: plain records of domain types. No behaviour beyond shape.
 
 use orgbase_domain::{
-    ApiKeyId, AuditId, Email, MembershipStatus, OrgId, OrgStatus, ProjectId, Role, ScopeKind,
-    SessionId, Slug, Timestamp, UserId, WorkspaceId,
+    ApiKeyId, AuditId, Email, InvitationId, InvitationStatus, MembershipStatus, OrgId, OrgStatus,
+    ProjectId, Role, ScopeKind, SessionId, Slug, Timestamp, UserId, WorkspaceId,
 };
 use uuid::Uuid;
 
@@ -32,6 +32,12 @@ pub struct Org {
     pub default_framework: Option<String>,
     pub default_language_model: Option<String>,
     pub public: bool,
+    /// Sign-up through the org's key: on or off, the key, the role it grants.
+    pub signup_enabled: bool,
+    pub signup_key: Option<String>,
+    pub signup_role: Role,
+    /// The org's configuration document (secrets inside are sealed).
+    pub config: serde_json::Value,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub deleted_at: Option<Timestamp>,
@@ -217,4 +223,41 @@ pub struct ApiKeyAuth {
 pub enum OrgKey<'a> {
     Id(OrgId),
     Slug(&'a Slug),
+}
+
+/// An e-mail domain an org claims.
+#[derive(Debug, Clone)]
+pub struct OrgDomain {
+    pub domain: String,
+    pub org_id: OrgId,
+    /// New users of this domain join the org at sign-up.
+    pub auto_join: bool,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub org_id: OrgId,
+    pub workspace_id: Option<WorkspaceId>,
+    pub project_id: Option<ProjectId>,
+    pub email: Email,
+    pub role: Role,
+    pub token_hash: String,
+    pub status: InvitationStatus,
+    pub invited_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+}
+
+/// A one-time set-password link (only its hash is kept).
+#[derive(Debug, Clone)]
+pub struct PasswordToken {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
 }

@@ -8,8 +8,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKeyId, AuditId, Email, MembershipStatus, OrgId, ProjectId, Role, SessionId, Slug, Timestamp,
-    UserId, WorkspaceId,
+    ApiKeyId, AuditId, Email, InvitationId, InvitationStatus, MembershipStatus, OrgId, ProjectId,
+    Role, SessionId, Slug, Timestamp, UserId, WorkspaceId,
 };
 use sqlx::types::Json;
 use sqlx::{Executor, Row};
@@ -25,7 +25,8 @@ pub type DbTx = sqlx::Transaction<'static, Db>;
 const USER_COLS: &str = "u.id, u.email, u.name, u.password_hash, u.is_system_admin, u.enabled, \
     u.home_org_id, u.created_at, u.updated_at, u.last_login_at";
 const ORG_COLS: &str = "o.id, o.slug, o.name, o.description, o.is_system, o.status, o.owner_id, \
-    o.default_framework, o.default_language_model, o.public, o.created_at, o.updated_at, o.deleted_at";
+    o.default_framework, o.default_language_model, o.public, o.signup_enabled, o.signup_key, \
+    o.signup_role, o.config, o.created_at, o.updated_at, o.deleted_at";
 const MEMBER_COLS: &str =
     "m.org_id, m.user_id, m.role, m.status, m.invited_by, m.joined_at, m.updated_at";
 
@@ -71,9 +72,46 @@ fn org_from(r: &DbRow) -> Result<Org> {
         default_framework: r.try_get("default_framework")?,
         default_language_model: r.try_get("default_language_model")?,
         public: r.try_get("public")?,
+        signup_enabled: r.try_get("signup_enabled")?,
+        signup_key: r.try_get("signup_key")?,
+        signup_role: parsed(r, "signup_role")?,
+        config: r.try_get::<Json<serde_json::Value>, _>("config")?.0,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
         deleted_at: ts_opt(r, "deleted_at")?,
+    })
+}
+
+fn domain_from(r: &DbRow) -> Result<OrgDomain> {
+    Ok(OrgDomain {
+        domain: r.try_get("domain")?,
+        org_id: OrgId(r.try_get("org_id")?),
+        auto_join: r.try_get("auto_join")?,
+        role: parsed(r, "role")?,
+        created_at: ts(r, "created_at")?,
+    })
+}
+
+const INVITATION_COLS: &str = "id, org_id, workspace_id, project_id, email, role, token_hash, status, \
+    invited_by, created_at, updated_at, expires_at, accepted_at";
+
+fn invitation_from(r: &DbRow) -> Result<Invitation> {
+    Ok(Invitation {
+        id: InvitationId(r.try_get("id")?),
+        org_id: OrgId(r.try_get("org_id")?),
+        workspace_id: r
+            .try_get::<Option<Uuid>, _>("workspace_id")?
+            .map(WorkspaceId),
+        project_id: r.try_get::<Option<Uuid>, _>("project_id")?.map(ProjectId),
+        email: Email::from_trusted(r.try_get("email")?),
+        role: parsed(r, "role")?,
+        token_hash: r.try_get("token_hash")?,
+        status: parsed(r, "status")?,
+        invited_by: r.try_get::<Option<Uuid>, _>("invited_by")?.map(UserId),
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+        expires_at: ts(r, "expires_at")?,
+        accepted_at: ts_opt(r, "accepted_at")?,
     })
 }
 
@@ -592,6 +630,112 @@ pub async fn memberships_of<'e, E: Executor<'e, Database = Db>>(
         .collect()
 }
 
+pub async fn org_by_signup_key<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    key: &str,
+) -> Result<Option<Org>> {
+    let sql = format!("SELECT {ORG_COLS} FROM orgs o WHERE o.signup_key = $1");
+    sqlx::query(&sql)
+        .bind(key)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(org_from)
+        .transpose()
+}
+
+pub async fn domain<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    domain: &str,
+) -> Result<Option<OrgDomain>> {
+    let sql =
+        "SELECT domain, org_id, auto_join, role, created_at FROM org_domains WHERE domain = $1";
+    sqlx::query(sql)
+        .bind(domain)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(domain_from)
+        .transpose()
+}
+
+pub async fn domains_of<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    org: OrgId,
+) -> Result<Vec<OrgDomain>> {
+    let sql = "SELECT domain, org_id, auto_join, role, created_at FROM org_domains WHERE org_id = $1 \
+               ORDER BY domain LIMIT 1000";
+    let rows = sqlx::query(sql).bind(org.0).fetch_all(e).await?;
+    rows.iter().map(domain_from).collect()
+}
+
+pub async fn invitation<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    id: InvitationId,
+    lock: bool,
+) -> Result<Option<Invitation>> {
+    let suffix = if lock { LOCK_SUFFIX } else { "" };
+    let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE id = $1{suffix}");
+    sqlx::query(&sql)
+        .bind(id.0)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(invitation_from)
+        .transpose()
+}
+
+pub async fn invitation_by_token<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    token_hash: &str,
+) -> Result<Option<Invitation>> {
+    let sql = format!("SELECT {INVITATION_COLS} FROM invitations WHERE token_hash = $1");
+    sqlx::query(&sql)
+        .bind(token_hash)
+        .fetch_optional(e)
+        .await?
+        .as_ref()
+        .map(invitation_from)
+        .transpose()
+}
+
+/// Invitations of an org by status. A pending invitation past its expiry counts as
+/// expired (expiry is read, not swept).
+pub async fn invitations_of<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    org: OrgId,
+    status: Option<InvitationStatus>,
+    now: Timestamp,
+    page: PageRequest,
+) -> Result<Page<Invitation>> {
+    let filter = match status {
+        None => "",
+        Some(InvitationStatus::Pending) => " AND status = 'pending' AND expires_at > $4",
+        Some(InvitationStatus::Expired) => {
+            " AND (status = 'expired' OR (status = 'pending' AND expires_at <= $4))"
+        }
+        Some(_) => " AND status = $4",
+    };
+    let sql = format!(
+        "SELECT {INVITATION_COLS} FROM invitations WHERE org_id = $1 AND id > $2{filter} ORDER BY id LIMIT $3"
+    );
+    let mut q = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(after(page))
+        .bind(overfetch(page));
+    match status {
+        None => {}
+        Some(InvitationStatus::Pending | InvitationStatus::Expired) => q = q.bind(now.as_millis()),
+        Some(other) => q = q.bind(other.as_str()),
+    }
+    let rows = q.fetch_all(e).await?;
+    let items = rows
+        .iter()
+        .map(invitation_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |i| i.id.0))
+}
+
 pub async fn audit<'e, E: Executor<'e, Database = Db>>(
     e: E,
     filter: &AuditFilter,
@@ -745,8 +889,10 @@ impl crate::Tx for SqlTx {
     async fn insert_org(&mut self, o: &Org) -> Result<bool> {
         let r = sqlx::query(
             "INSERT INTO orgs (id, slug, name, description, is_system, status, owner_id, \
-             default_framework, default_language_model, public, created_at, updated_at, deleted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (slug) DO NOTHING",
+             default_framework, default_language_model, public, created_at, updated_at, deleted_at, \
+             signup_enabled, signup_key, signup_role, config) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+             ON CONFLICT (slug) DO NOTHING",
         )
         .bind(o.id.0)
         .bind(o.slug.as_str())
@@ -761,6 +907,10 @@ impl crate::Tx for SqlTx {
         .bind(o.created_at.as_millis())
         .bind(o.updated_at.as_millis())
         .bind(o.deleted_at.map(Timestamp::as_millis))
+        .bind(o.signup_enabled)
+        .bind(&o.signup_key)
+        .bind(o.signup_role.as_str())
+        .bind(Json(&o.config))
         .execute(&mut *self.0)
         .await?;
         Ok(r.rows_affected() == 1)
@@ -770,7 +920,8 @@ impl crate::Tx for SqlTx {
         sqlx::query(
             "UPDATE orgs SET slug = $1, name = $2, description = $3, status = $4, owner_id = $5, \
              default_framework = $6, default_language_model = $7, public = $8, updated_at = $9, \
-             deleted_at = $10 WHERE id = $11",
+             deleted_at = $10, signup_enabled = $12, signup_key = $13, signup_role = $14, config = $15 \
+             WHERE id = $11",
         )
         .bind(o.slug.as_str())
         .bind(&o.name)
@@ -783,6 +934,10 @@ impl crate::Tx for SqlTx {
         .bind(o.updated_at.as_millis())
         .bind(o.deleted_at.map(Timestamp::as_millis))
         .bind(o.id.0)
+        .bind(o.signup_enabled)
+        .bind(&o.signup_key)
+        .bind(o.signup_role.as_str())
+        .bind(Json(&o.config))
         .execute(&mut *self.0)
         .await?;
         Ok(())
@@ -972,6 +1127,124 @@ impl crate::Tx for SqlTx {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn org_by_signup_key(&mut self, key: &str) -> Result<Option<Org>> {
+        org_by_signup_key(&mut *self.0, key).await
+    }
+
+    async fn user_by_email(&mut self, email: &Email) -> Result<Option<User>> {
+        user_by_email(&mut *self.0, email).await
+    }
+
+    async fn insert_domain(&mut self, d: &OrgDomain) -> Result<bool> {
+        let r = sqlx::query(
+            "INSERT INTO org_domains (domain, org_id, auto_join, role, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (domain) DO NOTHING",
+        )
+        .bind(&d.domain)
+        .bind(d.org_id.0)
+        .bind(d.auto_join)
+        .bind(d.role.as_str())
+        .bind(d.created_at.as_millis())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_domain(&mut self, org: OrgId, domain: &str) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM org_domains WHERE org_id = $1 AND domain = $2")
+            .bind(org.0)
+            .bind(domain)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn lock_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>> {
+        invitation(&mut *self.0, id, true).await
+    }
+
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO invitations ({INVITATION_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        );
+        sqlx::query(&sql)
+            .bind(i.id.0)
+            .bind(i.org_id.0)
+            .bind(i.workspace_id.map(|w| w.0))
+            .bind(i.project_id.map(|p| p.0))
+            .bind(i.email.as_str())
+            .bind(i.role.as_str())
+            .bind(&i.token_hash)
+            .bind(i.status.as_str())
+            .bind(i.invited_by.map(|u| u.0))
+            .bind(i.created_at.as_millis())
+            .bind(i.updated_at.as_millis())
+            .bind(i.expires_at.as_millis())
+            .bind(i.accepted_at.map(Timestamp::as_millis))
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn update_invitation(
+        &mut self,
+        i: &Invitation,
+        expect: InvitationStatus,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE invitations SET token_hash = $1, status = $2, updated_at = $3, expires_at = $4, \
+             accepted_at = $5 WHERE id = $6 AND status = $7",
+        )
+        .bind(&i.token_hash)
+        .bind(i.status.as_str())
+        .bind(i.updated_at.as_millis())
+        .bind(i.expires_at.as_millis())
+        .bind(i.accepted_at.map(Timestamp::as_millis))
+        .bind(i.id.0)
+        .bind(expect.as_str())
+        .execute(&mut *self.0)
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()> {
+        sqlx::query("INSERT INTO password_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(&t.token_hash)
+            .bind(t.user_id.0)
+            .bind(t.created_at.as_millis())
+            .bind(t.expires_at.as_millis())
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
+    async fn take_password_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>> {
+        let row = sqlx::query(
+            "DELETE FROM password_tokens WHERE token_hash = $1 RETURNING user_id, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *self.0)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let expires: i64 = r.try_get("expires_at")?;
+        Ok((expires > now.as_millis())
+            .then(|| r.try_get("user_id").map(UserId))
+            .transpose()?)
+    }
+
+    async fn delete_password_tokens_of(&mut self, user: UserId) -> Result<()> {
+        sqlx::query("DELETE FROM password_tokens WHERE user_id = $1")
+            .bind(user.0)
+            .execute(&mut *self.0)
+            .await?;
+        Ok(())
+    }
+
     async fn insert_audit(&mut self, a: &AuditEvent) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit_events (id, at, actor_user_id, actor_api_key_id, org_id, action, \
@@ -1124,5 +1397,35 @@ impl crate::Store for super::BackendStore {
 
     async fn audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>> {
         audit(&self.read, filter, page).await
+    }
+
+    async fn org_by_signup_key(&self, key: &str) -> Result<Option<Org>> {
+        org_by_signup_key(&self.read, key).await
+    }
+
+    async fn domain(&self, name: &str) -> Result<Option<OrgDomain>> {
+        domain(&self.read, name).await
+    }
+
+    async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>> {
+        domains_of(&self.read, org).await
+    }
+
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>> {
+        invitation(&self.read, id, false).await
+    }
+
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>> {
+        invitation_by_token(&self.read, token_hash).await
+    }
+
+    async fn invitations_of(
+        &self,
+        org: OrgId,
+        status: Option<InvitationStatus>,
+        now: Timestamp,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>> {
+        invitations_of(&self.read, org, status, now, page).await
     }
 }

@@ -17,6 +17,8 @@ pub struct SignupBody {
     email: String,
     password: String,
     name: String,
+    signup_key: Option<String>,
+    invitation_token: Option<String>,
 }
 
 pub async fn signup(
@@ -24,10 +26,19 @@ pub async fn signup(
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<SignupBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let r = s.svc.signup(&b.email, &b.password, &b.name, o).await?;
-    let org = r
-        .organization
-        .map(|org| OrgView::new(org, Some(orgbase_domain::Role::Owner)));
+    let input = orgbase_service::SignupInput {
+        email: b.email,
+        password: b.password,
+        name: b.name,
+        signup_key: b.signup_key,
+        invitation_token: b.invitation_token,
+    };
+    let r = s.svc.signup(input, o).await?;
+    let me = r.user.id;
+    let org = r.organization.map(|org| {
+        let role = (org.owner_id == Some(me)).then_some(orgbase_domain::Role::Owner);
+        OrgView::new(org, role)
+    });
     let body = json!({"user": UserView::from(r.user), "token": r.token, "expires_at": r.expires_at, "organization": org});
     Ok((StatusCode::CREATED, Json(body)))
 }

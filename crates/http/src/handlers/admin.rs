@@ -28,6 +28,10 @@ pub struct CreateUserBody {
     name: String,
     #[serde(default)]
     is_system_admin: bool,
+    /// Put the user straight into this org (id or slug) ...
+    org: Option<String>,
+    /// ... with this role (default viewer).
+    role: Option<String>,
 }
 
 pub async fn create_user(
@@ -40,9 +44,38 @@ pub async fn create_user(
         password: b.password,
         name: b.name,
         is_system_admin: b.is_system_admin,
+        org: b.org.as_deref().map(OrgRef::parse),
+        role: b.role,
     };
     let u = s.svc.admin_create_user(&a, input).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(u))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchBody {
+    enabled: Option<bool>,
+    password: Option<String>,
+    name: Option<String>,
+    is_system_admin: Option<bool>,
+}
+
+pub async fn update_user(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    p: crate::extract::PathParams,
+    Body(b): Body<UserPatchBody>,
+) -> ApiResult<impl IntoResponse> {
+    let id: UserId = p.id(0, "user_not_found", "user")?;
+    let patch = orgbase_service::UserPatch {
+        enabled: b.enabled,
+        password: b.password,
+        name: b.name,
+        is_system_admin: b.is_system_admin,
+    };
+    Ok(Json(UserView::from(
+        s.svc.admin_update_user(&a, id, patch).await?,
+    )))
 }
 
 pub async fn list_orgs(
@@ -126,4 +159,8 @@ pub async fn check(
         project: b.project.map(ProjectId),
     };
     Ok(Json(s.svc.check(&a, req).await?))
+}
+
+pub async fn system_sync(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.svc.admin_sync_system_org(&a).await?))
 }

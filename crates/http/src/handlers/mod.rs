@@ -1,5 +1,6 @@
 //! Thin handlers: parse, call one service function, render.
 
+pub mod access;
 pub mod accounts;
 pub mod admin;
 pub mod hierarchy;

@@ -21,6 +21,8 @@ pub enum Backend {
 
 pub const ADMIN_EMAIL: &str = "root@orgbase.test";
 pub const ADMIN_PASSWORD: &str = "root-password-1";
+pub const TEST_MASTER_KEY: &str =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
 /// Runs a story on SQLite and on PostgreSQL, as two tests.
 #[macro_export]
@@ -108,6 +110,10 @@ pub fn test_settings() -> Settings {
     s.admin_email = Some(ADMIN_EMAIL.into());
     s.admin_password = Some(ADMIN_PASSWORD.into());
     s.db_max_connections = Some(4);
+    s.master_key = Some(TEST_MASTER_KEY.into());
+    // The clock stands still in tests, so buckets never refill: the rate-limit story
+    // turns limits on for itself.
+    s.rate_limits = "off".into();
     s
 }
 
@@ -257,6 +263,18 @@ impl TestApp {
         }
     }
 
+    /// Signs up with extra fields (signup key, invitation token); returns the raw answer.
+    pub async fn signup_with(&self, email: &str, extra: Value) -> (StatusCode, Value) {
+        let mut body = json!({"email": email, "password": "password-123", "name": "New Person"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in e {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        self.call(Method::POST, "/api/v1/auth/signup", None, Some(body))
+            .await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
         self.call(
             Method::POST,
@@ -284,6 +302,22 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+
+    /// Services built anew over this test's database, as a restarted server would
+    /// build them (no HTTP), with changed settings.
+    pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> Services {
+        let mut settings = test_settings();
+        settings.database_url = self.database_url.clone();
+        tweak(&mut settings);
+        let connect = ConnectOptions {
+            pg_schema: self.pg_schema.clone(),
+            ..Default::default()
+        };
+        orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone()))
+            .await
+            .expect("rebuild")
+            .services
     }
 
     /// A raw connection to this test's database, to check what the schema enforces.

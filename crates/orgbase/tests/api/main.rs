@@ -3,11 +3,13 @@
 
 mod harness;
 
+mod access;
 mod accounts;
 mod bad_input;
 mod cli;
 mod concurrency;
 mod hierarchy;
+mod invitations;
 mod isolation;
 mod orgs;
 mod platform;
