@@ -565,7 +565,13 @@ mod tests {
 
     #[test]
     fn recovers_after_the_window() {
-        let rl = RateLimiter::new(RateLimits::default());
+        let rl = RateLimiter::new(RateLimits {
+            signup: ActionLimits {
+                per_client: Limit::new(10, 3600),
+                per_account: Limit::DISABLED,
+            },
+            ..RateLimits::disabled()
+        });
         let go = |s| rl.check(Action::Signup, Some("10.0.0.1"), None, at(s));
         for _ in 0..10 {
             go(0).unwrap();
