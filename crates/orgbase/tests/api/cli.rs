@@ -102,12 +102,23 @@ fn admin_org_and_schema_commands() {
     );
 
     let (ok, out, err) = orgbase(&db, &["user", "disable", "root@example.com"], None);
-    assert!(ok && out.contains("root@example.com") && out.contains("is disabled"), "{out}{err}");
+    assert!(
+        ok && out.contains("root@example.com") && out.contains("is disabled"),
+        "{out}{err}"
+    );
     let (ok, out, _) = orgbase(&db, &["user", "enable", "ROOT@example.com"], None);
     assert!(ok && out.contains("is enabled"), "{out}");
-    let (ok, _, err) = orgbase(&db, &["user", "reset-password", "root@example.com"], Some("tiny\n"));
+    let (ok, _, err) = orgbase(
+        &db,
+        &["user", "reset-password", "root@example.com"],
+        Some("tiny\n"),
+    );
     assert!(!ok && err.contains("password"), "{err}");
-    let (ok, out, err) = orgbase(&db, &["user", "reset-password", "root@example.com"], Some("another-long-password\n"));
+    let (ok, out, err) = orgbase(
+        &db,
+        &["user", "reset-password", "root@example.com"],
+        Some("another-long-password\n"),
+    );
     assert!(ok, "{out}{err}");
     let (ok, _, err) = orgbase(&db, &["user", "disable", "ghost@example.com"], None);
     assert!(!ok && err.contains("not found"), "{err}");
