@@ -1281,7 +1281,9 @@ impl crate::Store for super::BackendStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.read).await?;
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.reader().await?)
+            .await?;
         Ok(())
     }
 
@@ -1294,27 +1296,27 @@ impl crate::Store for super::BackendStore {
     }
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>> {
-        user_by_id(&self.read, id).await
+        user_by_id(&mut *self.reader().await?, id).await
     }
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
-        user_by_email(&self.read, email).await
+        user_by_email(&mut *self.reader().await?, email).await
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
-        users(&self.read, page).await
+        users(&mut *self.reader().await?, page).await
     }
 
     async fn count_system_admins(&self) -> Result<i64> {
-        count_system_admins(&self.read).await
+        count_system_admins(&mut *self.reader().await?).await
     }
 
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionAuth>> {
-        session_user(&self.read, token_hash, now).await
+        session_user(&mut *self.reader().await?, token_hash, now).await
     }
 
     async fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<ApiKeyAuth>> {
-        api_key_user(&self.read, token_hash, now).await
+        api_key_user(&mut *self.reader().await?, token_hash, now).await
     }
 
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
@@ -1322,19 +1324,19 @@ impl crate::Store for super::BackendStore {
     }
 
     async fn api_keys_of(&self, user: UserId, page: PageRequest) -> Result<Page<ApiKey>> {
-        api_keys_of(&self.read, user, page).await
+        api_keys_of(&mut *self.reader().await?, user, page).await
     }
 
     async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>> {
-        org_by_id(&self.read, id, false).await
+        org_by_id(&mut *self.reader().await?, id, false).await
     }
 
     async fn org_by_slug(&self, slug: &Slug) -> Result<Option<Org>> {
-        org_by_slug(&self.read, slug).await
+        org_by_slug(&mut *self.reader().await?, slug).await
     }
 
     async fn system_org(&self) -> Result<Option<Org>> {
-        system_org(&self.read).await
+        system_org(&mut *self.reader().await?).await
     }
 
     async fn org_access(
@@ -1342,39 +1344,39 @@ impl crate::Store for super::BackendStore {
         key: OrgKey<'_>,
         user: UserId,
     ) -> Result<Option<(Org, Option<(Role, MembershipStatus)>)>> {
-        org_access(&self.read, key, user).await
+        org_access(&mut *self.reader().await?, key, user).await
     }
 
     async fn orgs_of(&self, user: UserId, page: PageRequest) -> Result<Page<OrgWithRole>> {
-        orgs_of(&self.read, user, page).await
+        orgs_of(&mut *self.reader().await?, user, page).await
     }
 
     async fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Result<Page<Org>> {
-        all_orgs(&self.read, filter, page).await
+        all_orgs(&mut *self.reader().await?, filter, page).await
     }
 
     async fn count_owned_live_orgs(&self, user: UserId) -> Result<i64> {
-        count_owned_live_orgs(&self.read, user).await
+        count_owned_live_orgs(&mut *self.reader().await?, user).await
     }
 
     async fn workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>> {
-        workspace(&self.read, id).await
+        workspace(&mut *self.reader().await?, id).await
     }
 
     async fn workspaces(&self, org: OrgId, page: PageRequest) -> Result<Page<Workspace>> {
-        workspaces(&self.read, org, page).await
+        workspaces(&mut *self.reader().await?, org, page).await
     }
 
     async fn project(&self, id: ProjectId) -> Result<Option<Project>> {
-        project(&self.read, id).await
+        project(&mut *self.reader().await?, id).await
     }
 
     async fn projects(&self, ws: WorkspaceId, page: PageRequest) -> Result<Page<Project>> {
-        projects(&self.read, ws, page).await
+        projects(&mut *self.reader().await?, ws, page).await
     }
 
     async fn membership(&self, scope: Scope, user: UserId) -> Result<Option<Membership>> {
-        membership(&self.read, scope, user).await
+        membership(&mut *self.reader().await?, scope, user).await
     }
 
     async fn role_chain(
@@ -1384,39 +1386,39 @@ impl crate::Store for super::BackendStore {
         workspace: Option<WorkspaceId>,
         project: Option<ProjectId>,
     ) -> Result<RoleChain> {
-        role_chain(&self.read, user, org, workspace, project).await
+        role_chain(&mut *self.reader().await?, user, org, workspace, project).await
     }
 
     async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>> {
-        members(&self.read, scope, page).await
+        members(&mut *self.reader().await?, scope, page).await
     }
 
     async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>> {
-        memberships_of(&self.read, user).await
+        memberships_of(&mut *self.reader().await?, user).await
     }
 
     async fn audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>> {
-        audit(&self.read, filter, page).await
+        audit(&mut *self.reader().await?, filter, page).await
     }
 
     async fn org_by_signup_key(&self, key: &str) -> Result<Option<Org>> {
-        org_by_signup_key(&self.read, key).await
+        org_by_signup_key(&mut *self.reader().await?, key).await
     }
 
     async fn domain(&self, name: &str) -> Result<Option<OrgDomain>> {
-        domain(&self.read, name).await
+        domain(&mut *self.reader().await?, name).await
     }
 
     async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>> {
-        domains_of(&self.read, org).await
+        domains_of(&mut *self.reader().await?, org).await
     }
 
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>> {
-        invitation(&self.read, id, false).await
+        invitation(&mut *self.reader().await?, id, false).await
     }
 
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>> {
-        invitation_by_token(&self.read, token_hash).await
+        invitation_by_token(&mut *self.reader().await?, token_hash).await
     }
 
     async fn invitations_of(
@@ -1426,6 +1428,6 @@ impl crate::Store for super::BackendStore {
         now: Timestamp,
         page: PageRequest,
     ) -> Result<Page<Invitation>> {
-        invitations_of(&self.read, org, status, now, page).await
+        invitations_of(&mut *self.reader().await?, org, status, now, page).await
     }
 }

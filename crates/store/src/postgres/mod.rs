@@ -26,6 +26,12 @@ pub struct BackendStore {
 
 pub type PgStore = BackendStore;
 
+impl BackendStore {
+    pub async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+        Ok(self.read.acquire().await?)
+    }
+}
+
 /// Arbitrary constant naming Orgbase's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x006f_7267_6261_7365;
 
@@ -36,6 +42,9 @@ impl BackendStore {
             options = options.options([("search_path", schema.as_str())]);
         }
         let pool = PgPoolOptions::new()
+            // No ping before each use: it costs a round trip per query; a broken
+            // connection fails its query and is replaced.
+            .test_before_acquire(false)
             .max_connections(opts.max_connections.unwrap_or(16).max(1))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)

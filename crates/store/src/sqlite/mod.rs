@@ -7,13 +7,17 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::Row;
+use std::sync::Mutex;
+
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use sqlx::{Row, Sqlite, SqliteConnection};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::dump::{Column, ForeignKey, Index, Schema, Table};
-use crate::{ConnectOptions, Result, migrations};
+use crate::{ConnectOptions, Result, StoreError, migrations};
 
 pub type Db = sqlx::Sqlite;
 pub const NAME: &str = "sqlite";
@@ -26,8 +30,92 @@ pub const LOCK_SUFFIX: &str = "";
 pub mod shared;
 
 pub struct BackendStore {
-    pub read: SqlitePool,
+    pub read: ReadPool,
     pub write: SqlitePool,
+}
+
+/// Reader connections, handed out without sqlx's pool: its on-release ping costs a
+/// round trip to the connection's thread after every query, which on the read path is
+/// a third of the work. Reads leave no state behind, so there is nothing to check.
+pub enum ReadPool {
+    Own {
+        conns: Mutex<Vec<SqliteConnection>>,
+        permits: Semaphore,
+    },
+    /// In-memory databases live in one connection: reads share the writer's.
+    Shared(SqlitePool),
+}
+
+pub enum ReadGuard<'a> {
+    Own {
+        pool: &'a Mutex<Vec<SqliteConnection>>,
+        conn: Option<SqliteConnection>,
+        _permit: SemaphorePermit<'a>,
+    },
+    Shared(PoolConnection<Sqlite>),
+}
+
+impl std::ops::Deref for ReadGuard<'_> {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            ReadGuard::Own { conn: Some(c), .. } => c,
+            ReadGuard::Own { conn: None, .. } => {
+                unreachable!("the connection is taken only on drop")
+            }
+            ReadGuard::Shared(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ReadGuard<'_> {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            ReadGuard::Own { conn: Some(c), .. } => c,
+            ReadGuard::Own { conn: None, .. } => {
+                unreachable!("the connection is taken only on drop")
+            }
+            ReadGuard::Shared(c) => c,
+        }
+    }
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        if let ReadGuard::Own { pool, conn, .. } = self
+            && let Some(c) = conn.take()
+        {
+            pool.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(c);
+        }
+    }
+}
+
+impl BackendStore {
+    pub async fn reader(&self) -> Result<ReadGuard<'_>> {
+        match &self.read {
+            ReadPool::Shared(p) => Ok(ReadGuard::Shared(p.acquire().await?)),
+            ReadPool::Own { conns, permits } => {
+                let permit = permits
+                    .acquire()
+                    .await
+                    .map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?;
+                let conn = conns
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .pop();
+                match conn {
+                    Some(c) => Ok(ReadGuard::Own {
+                        pool: conns,
+                        conn: Some(c),
+                        _permit: permit,
+                    }),
+                    None => Err(StoreError::Db(sqlx::Error::PoolTimedOut)),
+                }
+            }
+        }
+    }
 }
 
 pub type SqliteStore = BackendStore;
@@ -41,24 +129,32 @@ impl BackendStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let write = SqlitePoolOptions::new()
+            // No ping before each use: it costs a round trip per query; a broken
+            // connection fails its query and is replaced.
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
         // An in-memory database exists per connection: share the writer.
         if url.contains(":memory:") || url.contains("mode=memory") {
             return Ok(Self {
-                read: write.clone(),
+                read: ReadPool::Shared(write.clone()),
                 write,
             });
         }
         // A larger page cache than SQLite's 2 MB default keeps the hot index pages of a
         // big database in the reader instead of re-reading them from the OS.
         let readers = options.read_only(true).pragma("cache_size", "-8192");
-        let read = SqlitePoolOptions::new()
-            .max_connections(opts.max_connections.unwrap_or(4).max(1))
-            .connect_with(readers)
-            .await?;
+        let n = opts.max_connections.unwrap_or(4).max(1) as usize;
+        let mut conns = Vec::with_capacity(n);
+        for _ in 0..n {
+            conns.push(sqlx::ConnectOptions::connect(&readers).await?);
+        }
+        let read = ReadPool::Own {
+            conns: Mutex::new(conns),
+            permits: Semaphore::new(n),
+        };
         Ok(Self { read, write })
     }
 }
@@ -103,11 +199,11 @@ fn now_millis() -> i64 {
 }
 
 pub async fn schema(s: &BackendStore) -> Result<Schema> {
-    let pool = &s.read;
+    let mut guard = s.reader().await?;
     let names: Vec<String> = sqlx::query(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *guard)
     .await?
     .iter()
     .map(|r| r.try_get("name"))
@@ -122,7 +218,7 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
             "SELECT name, type, \"notnull\" AS nn, pk FROM pragma_table_info($1) ORDER BY cid",
         )
         .bind(&name)
-        .fetch_all(pool)
+        .fetch_all(&mut *guard)
         .await?;
         let mut pk: Vec<(i64, String)> = Vec::new();
         for c in &cols {
@@ -145,7 +241,7 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
              FROM pragma_foreign_key_list($1) ORDER BY id, seq",
         )
         .bind(&name)
-        .fetch_all(pool)
+        .fetch_all(&mut *guard)
         .await?;
         let mut current: Option<(i64, ForeignKey)> = None;
         for f in &fks {
@@ -175,7 +271,7 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
 
         let idx = sqlx::query("SELECT name, \"unique\" AS uq, origin FROM pragma_index_list($1)")
             .bind(&name)
-            .fetch_all(pool)
+            .fetch_all(&mut *guard)
             .await?;
         for i in &idx {
             let origin: String = i.try_get("origin")?;
@@ -186,7 +282,7 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
             let cols: Vec<String> =
                 sqlx::query("SELECT name FROM pragma_index_info($1) ORDER BY seqno")
                     .bind(&iname)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *guard)
                     .await?
                     .iter()
                     .map(|r| r.try_get("name"))
