@@ -120,6 +120,11 @@ impl Services {
         if !user.enabled {
             return Err(Error::Unauthenticated);
         }
+        // Lists apply to every request, not only at login: a session from before a
+        // list was tightened stops too. System admins are exempt, as at login.
+        if !user.is_system_admin {
+            self.cfg.policy.admits(&user.email)?;
+        }
         Ok(Actor {
             user,
             credential,

@@ -292,6 +292,13 @@ async fn allow_and_block_lists(b: Backend) {
         403,
         "email_blocked",
     );
+    // Tightening the lists later stops existing sessions too (system admins excepted).
+    let svc = app
+        .restart_services(|s| s.access_blocked_emails = Some("ok@example.com".into()))
+        .await;
+    let err = svc.authenticate(&ok, Default::default()).await.unwrap_err();
+    assert_eq!(err.code(), "email_blocked");
+    assert!(svc.authenticate(&admin, Default::default()).await.is_ok());
 }
 story!(allow_and_block_lists);
 
