@@ -174,6 +174,23 @@ pub enum InvitationFact {
     },
 }
 
+impl InvitationFact {
+    /// Ok when the invitation may be used by this e-mail now; otherwise why not.
+    pub fn usable(self) -> Result<(), Refusal> {
+        match self {
+            InvitationFact::NotFound => Err(Refusal::InvitationNotFound),
+            InvitationFact::Used => Err(Refusal::InvitationUsed),
+            InvitationFact::Expired => Err(Refusal::InvitationExpired),
+            InvitationFact::Pending {
+                email_matches: false,
+            } => Err(Refusal::InvitationEmailMismatch),
+            InvitationFact::Pending {
+                email_matches: true,
+            } => Ok(()),
+        }
+    }
+}
+
 /// An org to join and the role to join it with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JoinTarget {
@@ -216,17 +233,7 @@ pub fn decide_signup(
 ) -> Result<SignupOutcome, Refusal> {
     policy.admits(email)?;
     if let Some(inv) = facts.invitation {
-        return match inv {
-            InvitationFact::NotFound => Err(Refusal::InvitationNotFound),
-            InvitationFact::Used => Err(Refusal::InvitationUsed),
-            InvitationFact::Expired => Err(Refusal::InvitationExpired),
-            InvitationFact::Pending {
-                email_matches: false,
-            } => Err(Refusal::InvitationEmailMismatch),
-            InvitationFact::Pending {
-                email_matches: true,
-            } => Ok(SignupOutcome::Invitation),
-        };
+        return inv.usable().map(|()| SignupOutcome::Invitation);
     }
     if let Some(key) = facts.signup_key {
         return key

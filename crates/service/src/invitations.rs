@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::orgs::member;
 use crate::ratelimit::Action;
 use crate::{Actor, Origin, Services};
+use orgbase_domain::policy::Refusal;
 
 #[derive(Debug, Clone)]
 pub struct InvitationInput {
@@ -239,26 +240,9 @@ impl Services {
             .store
             .invitation_by_token(&token_hash(token.trim()))
             .await?;
-        let Some(inv) = inv else {
-            return Err(orgbase_domain::policy::Refusal::InvitationNotFound.into());
-        };
-        match invitation_fact(&inv, email, self.clock.now()) {
-            orgbase_domain::policy::InvitationFact::Pending {
-                email_matches: true,
-            } => Ok(inv),
-            orgbase_domain::policy::InvitationFact::Pending {
-                email_matches: false,
-            } => Err(orgbase_domain::policy::Refusal::InvitationEmailMismatch.into()),
-            orgbase_domain::policy::InvitationFact::Used => {
-                Err(orgbase_domain::policy::Refusal::InvitationUsed.into())
-            }
-            orgbase_domain::policy::InvitationFact::Expired => {
-                Err(orgbase_domain::policy::Refusal::InvitationExpired.into())
-            }
-            orgbase_domain::policy::InvitationFact::NotFound => {
-                Err(orgbase_domain::policy::Refusal::InvitationNotFound.into())
-            }
-        }
+        let inv = inv.ok_or(Refusal::InvitationNotFound)?;
+        invitation_fact(&inv, email, self.clock.now()).usable()?;
+        Ok(inv)
     }
 
     /// A signed-in user accepts an invitation made out to their e-mail.
@@ -295,22 +279,10 @@ impl Services {
             .store
             .invitation_by_token(&token_hash(token.trim()))
             .await?;
-        let Some(mut inv) = inv else {
-            return Err(orgbase_domain::policy::Refusal::InvitationNotFound.into());
-        };
+        let mut inv = inv.ok_or(Refusal::InvitationNotFound)?;
+        // Whoever holds the token may decline: the e-mail is the invitation's own.
+        invitation_fact(&inv, &inv.email, self.clock.now()).usable()?;
         let now = self.clock.now();
-        match invitation_fact(&inv, &inv.email.clone(), now) {
-            orgbase_domain::policy::InvitationFact::Pending { .. } => {}
-            orgbase_domain::policy::InvitationFact::Used => {
-                return Err(orgbase_domain::policy::Refusal::InvitationUsed.into());
-            }
-            orgbase_domain::policy::InvitationFact::Expired => {
-                return Err(orgbase_domain::policy::Refusal::InvitationExpired.into());
-            }
-            orgbase_domain::policy::InvitationFact::NotFound => {
-                return Err(orgbase_domain::policy::Refusal::InvitationNotFound.into());
-            }
-        }
         inv.status = InvitationStatus::Declined;
         inv.updated_at = now;
         let mut tx = self.store.begin().await?;

@@ -331,106 +331,64 @@ async fn schema_enforces_membership_rules(b: Backend) {
     let null_key = "INSERT INTO org_members (org_id, user_id, role, status, joined_at, updated_at) VALUES ($1, NULL, 'viewer', 'active', 0, 0)";
     let bad_role = "UPDATE org_members SET role = 'god' WHERE org_id = $1";
     let upper_email = "UPDATE users SET email = 'OWNER@example.com' WHERE id = $1";
-    let count = "SELECT COUNT(*) FROM workspaces WHERE org_id = $1";
+    // The same checks on either connection type.
+    macro_rules! check {
+        ($c:expr) => {{
+            let c = &mut $c;
+            assert!(
+                sqlx::query(dup)
+                    .bind(org)
+                    .bind(user)
+                    .execute(&mut *c)
+                    .await
+                    .is_err()
+            );
+            assert!(
+                sqlx::query(null_key)
+                    .bind(org)
+                    .execute(&mut *c)
+                    .await
+                    .is_err()
+            );
+            assert!(
+                sqlx::query(bad_role)
+                    .bind(org)
+                    .execute(&mut *c)
+                    .await
+                    .is_err()
+            );
+            assert!(
+                sqlx::query(upper_email)
+                    .bind(user)
+                    .execute(&mut *c)
+                    .await
+                    .is_err()
+            );
+            sqlx::query("DELETE FROM orgs WHERE id = $1")
+                .bind(org)
+                .execute(&mut *c)
+                .await
+                .unwrap();
+            for table in [
+                "workspaces",
+                "projects",
+                "org_members",
+                "invitations",
+                "org_domains",
+            ] {
+                let sql = format!("SELECT COUNT(*) FROM {table} WHERE org_id = $1");
+                let n: i64 = sqlx::query_scalar(&sql)
+                    .bind(org)
+                    .fetch_one(&mut *c)
+                    .await
+                    .unwrap();
+                assert_eq!(n, 0, "{table} rows cascade with their org");
+            }
+        }};
+    }
     match b {
-        Backend::Sqlite => {
-            let mut c = app.raw_sqlite().await;
-            assert!(
-                sqlx::query(dup)
-                    .bind(org)
-                    .bind(user)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(null_key)
-                    .bind(org)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(bad_role)
-                    .bind(org)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(upper_email)
-                    .bind(user)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            sqlx::query("DELETE FROM orgs WHERE id = $1")
-                .bind(org)
-                .execute(&mut c)
-                .await
-                .unwrap();
-            let n: i64 = sqlx::query_scalar(count)
-                .bind(org)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            assert_eq!(n, 0);
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1")
-                .bind(org)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            assert_eq!(n, 0);
-        }
-        Backend::Postgres => {
-            let mut c = app.raw_postgres().await;
-            assert!(
-                sqlx::query(dup)
-                    .bind(org)
-                    .bind(user)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(null_key)
-                    .bind(org)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(bad_role)
-                    .bind(org)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            assert!(
-                sqlx::query(upper_email)
-                    .bind(user)
-                    .execute(&mut c)
-                    .await
-                    .is_err()
-            );
-            sqlx::query("DELETE FROM orgs WHERE id = $1")
-                .bind(org)
-                .execute(&mut c)
-                .await
-                .unwrap();
-            let n: i64 = sqlx::query_scalar(count)
-                .bind(org)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            assert_eq!(n, 0);
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_members WHERE org_id = $1")
-                .bind(org)
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-            assert_eq!(n, 0);
-        }
+        Backend::Sqlite => check!(app.raw_sqlite().await),
+        Backend::Postgres => check!(app.raw_postgres().await),
     }
 }
 story!(schema_enforces_membership_rules);
