@@ -7,8 +7,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use orgbase_service::authz::Perm;
 use orgbase_service::store::PageRequest;
-use orgbase_service::{Actor, Error, Origin};
+use orgbase_service::{Actor, Error, OrgAccess, OrgRef, Origin};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -63,6 +64,48 @@ pub fn origin(parts: &Parts) -> Origin {
     }
 }
 
+fn bearer(parts: &Parts) -> Result<&str, Problem> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 256)
+        .ok_or(Problem::from(Error::Unauthenticated))
+}
+
+/// The authenticated caller and the proof that they hold `P` in the org named by the
+/// `{org}` path parameter: the hot path of org-scoped routes (one query for a session).
+pub struct OrgAuth<P>(pub Actor, pub OrgAccess<P>);
+
+impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for OrgAuth<P> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?.to_string();
+        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not found"))?;
+        let org = params
+            .iter()
+            .find(|(k, _)| *k == "org")
+            .map(|(_, v)| OrgRef::parse(v))
+            .unwrap_or(OrgRef::Invalid);
+        let (actor, access) = state
+            .svc
+            .authorize_request::<P>(&token, &org, origin(parts))
+            .await?;
+        Ok(OrgAuth(actor, access))
+    }
+}
+
 /// The authenticated caller. Missing, malformed, unknown or expired credentials and
 /// disabled accounts are all 401.
 pub struct Auth(pub Actor);
@@ -74,17 +117,7 @@ impl FromRequestParts<AppState> for Auth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 256)
-            .ok_or(Problem::from(Error::Unauthenticated))?;
+        let token = bearer(parts)?;
         let actor = state.svc.authenticate(token, origin(parts)).await?;
         Ok(Auth(actor))
     }

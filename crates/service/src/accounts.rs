@@ -117,11 +117,21 @@ impl Services {
             }
             _ => return Err(Error::Unauthenticated),
         };
+        self.admit(user, credential, origin)
+    }
+
+    /// The checks every credential's user passes, on every request: disabled users
+    /// stop at once, and the access lists apply (a session opened before a list was
+    /// tightened stops too; system admins are exempt, as at login).
+    pub(crate) fn admit(
+        &self,
+        user: User,
+        credential: Credential,
+        origin: Origin,
+    ) -> Result<Actor> {
         if !user.enabled {
             return Err(Error::Unauthenticated);
         }
-        // Lists apply to every request, not only at login: a session from before a
-        // list was tightened stops too. System admins are exempt, as at login.
         if !user.is_system_admin {
             self.cfg.policy.admits(&user.email)?;
         }

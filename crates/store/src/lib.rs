@@ -109,6 +109,14 @@ pub trait Store: Send + Sync + 'static {
     async fn org_by_id(&self, id: OrgId) -> Result<Option<Org>>;
     async fn org_by_slug(&self, slug: &Slug) -> Result<Option<Org>>;
     async fn system_org(&self) -> Result<Option<Org>>;
+    /// A live session with, in the same round trip, the org named by `key` and the
+    /// session user's org membership (the hot path of org-scoped requests).
+    async fn session_org_access(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        key: OrgKey<'_>,
+    ) -> Result<Option<(SessionAuth, Option<OrgAccessRow>)>>;
     /// An org by id or slug with the user's org role and membership status, if any.
     async fn org_access(
         &self,

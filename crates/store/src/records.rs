@@ -261,3 +261,6 @@ pub struct PasswordToken {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
+
+/// An org with the caller's org role and membership status, if they have one.
+pub type OrgAccessRow = (Org, Option<(Role, MembershipStatus)>);

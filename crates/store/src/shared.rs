@@ -60,26 +60,98 @@ fn user_from(r: &DbRow) -> Result<User> {
     })
 }
 
+/// The column names an org is read from: plain, or prefixed when joined with users.
+struct OrgNames {
+    id: &'static str,
+    slug: &'static str,
+    name: &'static str,
+    description: &'static str,
+    is_system: &'static str,
+    status: &'static str,
+    owner_id: &'static str,
+    default_framework: &'static str,
+    default_language_model: &'static str,
+    public: &'static str,
+    signup_enabled: &'static str,
+    signup_key: &'static str,
+    signup_role: &'static str,
+    config: &'static str,
+    created_at: &'static str,
+    updated_at: &'static str,
+    deleted_at: &'static str,
+}
+
+macro_rules! org_names {
+    ($($prefix:literal)?) => {
+        OrgNames {
+            id: concat!($($prefix,)? "id"),
+            slug: concat!($($prefix,)? "slug"),
+            name: concat!($($prefix,)? "name"),
+            description: concat!($($prefix,)? "description"),
+            is_system: concat!($($prefix,)? "is_system"),
+            status: concat!($($prefix,)? "status"),
+            owner_id: concat!($($prefix,)? "owner_id"),
+            default_framework: concat!($($prefix,)? "default_framework"),
+            default_language_model: concat!($($prefix,)? "default_language_model"),
+            public: concat!($($prefix,)? "public"),
+            signup_enabled: concat!($($prefix,)? "signup_enabled"),
+            signup_key: concat!($($prefix,)? "signup_key"),
+            signup_role: concat!($($prefix,)? "signup_role"),
+            config: concat!($($prefix,)? "config"),
+            created_at: concat!($($prefix,)? "created_at"),
+            updated_at: concat!($($prefix,)? "updated_at"),
+            deleted_at: concat!($($prefix,)? "deleted_at"),
+        }
+    };
+}
+
+const ORG_PLAIN: OrgNames = org_names!();
+const ORG_PREFIXED: OrgNames = org_names!("o_");
+/// `ORG_COLS` renamed to `ORG_PREFIXED`'s names, for queries that also select users.
+const ORG_COLS_PREFIXED: &str = "o.id AS o_id, o.slug AS o_slug, o.name AS o_name, \
+    o.description AS o_description, o.is_system AS o_is_system, o.status AS o_status, \
+    o.owner_id AS o_owner_id, o.default_framework AS o_default_framework, \
+    o.default_language_model AS o_default_language_model, o.public AS o_public, \
+    o.signup_enabled AS o_signup_enabled, o.signup_key AS o_signup_key, \
+    o.signup_role AS o_signup_role, o.config AS o_config, o.created_at AS o_created_at, \
+    o.updated_at AS o_updated_at, o.deleted_at AS o_deleted_at";
+
 fn org_from(r: &DbRow) -> Result<Org> {
+    org_from_names(r, &ORG_PLAIN)
+}
+
+fn org_from_names(r: &DbRow, n: &OrgNames) -> Result<Org> {
     Ok(Org {
-        id: OrgId(r.try_get("id")?),
-        slug: Slug::from_trusted(r.try_get("slug")?),
-        name: r.try_get("name")?,
-        description: r.try_get("description")?,
-        is_system: r.try_get("is_system")?,
-        status: parsed(r, "status")?,
-        owner_id: r.try_get::<Option<Uuid>, _>("owner_id")?.map(UserId),
-        default_framework: r.try_get("default_framework")?,
-        default_language_model: r.try_get("default_language_model")?,
-        public: r.try_get("public")?,
-        signup_enabled: r.try_get("signup_enabled")?,
-        signup_key: r.try_get("signup_key")?,
-        signup_role: parsed(r, "signup_role")?,
-        config: r.try_get::<Json<serde_json::Value>, _>("config")?.0,
-        created_at: ts(r, "created_at")?,
-        updated_at: ts(r, "updated_at")?,
-        deleted_at: ts_opt(r, "deleted_at")?,
+        id: OrgId(r.try_get(n.id)?),
+        slug: Slug::from_trusted(r.try_get(n.slug)?),
+        name: r.try_get(n.name)?,
+        description: r.try_get(n.description)?,
+        is_system: r.try_get(n.is_system)?,
+        status: parsed(r, n.status)?,
+        owner_id: r.try_get::<Option<Uuid>, _>(n.owner_id)?.map(UserId),
+        default_framework: r.try_get(n.default_framework)?,
+        default_language_model: r.try_get(n.default_language_model)?,
+        public: r.try_get(n.public)?,
+        signup_enabled: r.try_get(n.signup_enabled)?,
+        signup_key: r.try_get(n.signup_key)?,
+        signup_role: parsed(r, n.signup_role)?,
+        config: r.try_get::<Json<serde_json::Value>, _>(n.config)?.0,
+        created_at: ts(r, n.created_at)?,
+        updated_at: ts(r, n.updated_at)?,
+        deleted_at: ts_opt(r, n.deleted_at)?,
     })
+}
+
+/// The caller's org membership columns (`my_role`, `my_status`) of an access query.
+fn my_membership(r: &DbRow) -> Result<Option<(Role, MembershipStatus)>> {
+    let role: Option<String> = r.try_get("my_role")?;
+    role.map(|role| {
+        Ok((
+            role.parse().map_err(|_| StoreError::Corrupt("role"))?,
+            parsed(r, "my_status")?,
+        ))
+    })
+    .transpose()
 }
 
 fn domain_from(r: &DbRow) -> Result<OrgDomain> {
@@ -381,15 +453,49 @@ pub async fn org_access<'e, E: Executor<'e, Database = Db>>(
         return Ok(None);
     };
     let org = org_from(&r)?;
-    let role: Option<String> = r.try_get("my_role")?;
-    let member = match role {
-        Some(role) => Some((
-            role.parse().map_err(|_| StoreError::Corrupt("role"))?,
-            parsed(&r, "my_status")?,
-        )),
+    let member = my_membership(&r)?;
+    Ok(Some((org, member)))
+}
+
+/// A live session and, in the same query, the org named by `key` with the session
+/// user's membership: an org-scoped request authenticated and authorized in one round
+/// trip. `None`: no such session. `Some((auth, None))`: no such org.
+pub async fn session_org_access<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    token_hash: &str,
+    now: Timestamp,
+    key: OrgKey<'_>,
+) -> Result<Option<(SessionAuth, Option<OrgAccessRow>)>> {
+    let cond = match key {
+        OrgKey::Id(_) => "o.id = $3",
+        OrgKey::Slug(_) => "o.slug = $3",
+    };
+    let sql = format!(
+        "SELECT s.id AS sid, s.token_hash AS th, {USER_COLS}, {ORG_COLS_PREFIXED}, \
+         m.role AS my_role, m.status AS my_status \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         LEFT JOIN orgs o ON {cond} \
+         LEFT JOIN org_members m ON m.org_id = o.id AND m.user_id = u.id \
+         WHERE s.token_hash = $1 AND s.expires_at > $2"
+    );
+    let q = sqlx::query(&sql).bind(token_hash).bind(now.as_millis());
+    let q = match key {
+        OrgKey::Id(id) => q.bind(id.0),
+        OrgKey::Slug(slug) => q.bind(slug.as_str()),
+    };
+    let Some(r) = q.fetch_optional(e).await? else {
+        return Ok(None);
+    };
+    let auth = SessionAuth {
+        id: SessionId(r.try_get("sid")?),
+        token_hash: r.try_get("th")?,
+        user: user_from(&r)?,
+    };
+    let org = match r.try_get::<Option<Uuid>, _>("o_id")? {
+        Some(_) => Some((org_from_names(&r, &ORG_PREFIXED)?, my_membership(&r)?)),
         None => None,
     };
-    Ok(Some((org, member)))
+    Ok(Some((auth, org)))
 }
 
 pub async fn system_org<'e, E: Executor<'e, Database = Db>>(e: E) -> Result<Option<Org>> {
@@ -1337,6 +1443,15 @@ impl crate::Store for super::BackendStore {
 
     async fn system_org(&self) -> Result<Option<Org>> {
         system_org(&mut *self.reader().await?).await
+    }
+
+    async fn session_org_access(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+        key: OrgKey<'_>,
+    ) -> Result<Option<(SessionAuth, Option<OrgAccessRow>)>> {
+        session_org_access(&mut *self.reader().await?, token_hash, now, key).await
     }
 
     async fn org_access(

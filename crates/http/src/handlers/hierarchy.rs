@@ -7,7 +7,7 @@ use orgbase_service::{MemberInput, OrgRef, ScopePath, perm};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, PathParams, Query};
+use crate::extract::{Auth, Body, ListQuery, OrgAuth, PathParams, Query};
 use crate::problem::{ApiResult, Problem};
 use crate::views::{MemberView, ProjectView, WorkspaceView, page};
 
@@ -19,14 +19,9 @@ pub struct NameBody {
 
 pub async fn list_workspaces(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(_, access): OrgAuth<perm::WorkspacesRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::WorkspacesRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let list = s.svc.list_workspaces(&access, q.page()?).await?;
     Ok(Json(page(list, WorkspaceView::from)))
 }
@@ -126,12 +121,11 @@ fn scope_of(
 
 pub async fn list_members(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(_, access): OrgAuth<perm::MembersRead>,
     p: PathParams,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let (org, path, _) = scope_of(&p, false)?;
-    let access = s.svc.authorize::<perm::MembersRead>(&a, &org).await?;
+    let (_, path, _) = scope_of(&p, false)?;
     let list = s.svc.list_members(&access, path, q.page()?).await?;
     Ok(Json(page(list, MemberView::from)))
 }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::nullable;
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, PathParams, Query};
+use crate::extract::{Auth, Body, ListQuery, OrgAuth, PathParams, Query};
 use crate::problem::ApiResult;
 use crate::views::{AuditView, OrgView, page};
 
@@ -49,15 +49,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(OrgView::new(o.org, Some(o.role)))))
 }
 
-pub async fn get(
-    State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
-) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
+pub async fn get(OrgAuth(_, access): OrgAuth<perm::OrgRead>) -> ApiResult<impl IntoResponse> {
     Ok(Json(OrgView::new(access.org, access.role)))
 }
 

@@ -293,3 +293,81 @@ async fn deleted_orgs_disappear_for_members(b: Backend) {
     );
 }
 story!(deleted_orgs_disappear_for_members);
+
+/// Org-scoped reads authenticate and authorize in one query for sessions; the answers
+/// must be exactly those of the two-step path (used for API keys).
+async fn one_query_path_matches_two_step_path(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let owner = app.signup("owner@example.com", "Owner").await;
+    let stranger = app.signup("stranger@example.com", "Stranger").await;
+    let (_, key) = app
+        .post("/api/v1/me/api-keys", &stranger.token, json!({"name": "k"}))
+        .await;
+    let key = crate::harness::s(&key["token"]);
+    let (_, own_key) = app
+        .post("/api/v1/me/api-keys", &owner.token, json!({"name": "k"}))
+        .await;
+    let own_key = crate::harness::s(&own_key["token"]);
+    for path in [
+        format!("/api/v1/orgs/{}", owner.org_id),
+        format!("/api/v1/orgs/{}/members", owner.org_slug),
+    ] {
+        assert_eq!(app.get(&path, &owner.token).await.0, 200, "session");
+        assert_eq!(app.get(&path, &own_key).await.0, 200, "api key");
+        problem(&app.get(&path, &stranger.token).await, 404, "org_not_found");
+        problem(&app.get(&path, &key).await, 404, "org_not_found");
+        problem(&app.get(&path, "obs_forged").await, 401, "unauthenticated");
+        problem(
+            &app.get(&path, &format!("{}0", owner.token)).await,
+            401,
+            "unauthenticated",
+        );
+    }
+    for token in [&owner.token, &own_key] {
+        problem(
+            &app.get("/api/v1/orgs/no-such-org", token).await,
+            404,
+            "org_not_found",
+        );
+        problem(
+            &app.get("/api/v1/orgs/!!", token).await,
+            404,
+            "org_not_found",
+        );
+    }
+    // A disabled owner stops at once on both paths; an expired session too.
+    let admin = app.admin_token().await;
+    app.patch(
+        &format!("/api/v1/admin/users/{}", owner.id),
+        &admin,
+        json!({"enabled": false}),
+    )
+    .await;
+    problem(
+        &app.get(&format!("/api/v1/orgs/{}", owner.org_id), &own_key)
+            .await,
+        401,
+        "unauthenticated",
+    );
+    app.patch(
+        &format!("/api/v1/admin/users/{}", owner.id),
+        &admin,
+        json!({"enabled": true}),
+    )
+    .await;
+    let fresh = crate::harness::s(&app.login("owner@example.com", "password-123").await.1["token"]);
+    assert_eq!(
+        app.get(&format!("/api/v1/orgs/{}", owner.org_id), &fresh)
+            .await
+            .0,
+        200
+    );
+    app.clock.advance_seconds(15 * 86_400);
+    problem(
+        &app.get(&format!("/api/v1/orgs/{}", owner.org_id), &fresh)
+            .await,
+        401,
+        "unauthenticated",
+    );
+}
+story!(one_query_path_matches_two_step_path);
