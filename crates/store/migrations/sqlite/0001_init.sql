@@ -1,6 +1,9 @@
 -- Orgbase schema, SQLite flavour. Keep in step with ../postgres/0001_init.sql:
 -- `orgbase schema dump` of both must compare equal after type normalization.
 -- Types: ids are UUID blobs, times are BIGINT Unix milliseconds, JSON is TEXT.
+-- Tables are WITHOUT ROWID (clustered on their primary key): a look-up by key or a
+-- member-list range scan reads one B-tree instead of an index and then the table.
+-- audit_events keeps its rowid: its rows are large and only appended.
 
 CREATE TABLE users (
     id BLOB NOT NULL PRIMARY KEY,
@@ -13,7 +16,7 @@ CREATE TABLE users (
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     last_login_at BIGINT
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX users_email_uq ON users (email);
 
 CREATE TABLE orgs (
@@ -31,7 +34,7 @@ CREATE TABLE orgs (
     updated_at BIGINT NOT NULL,
     deleted_at BIGINT,
     CHECK (is_system OR owner_id IS NOT NULL)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX orgs_slug_uq ON orgs (slug);
 CREATE INDEX orgs_owner_idx ON orgs (owner_id);
 
@@ -42,7 +45,7 @@ CREATE TABLE workspaces (
     is_default BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX workspaces_org_name_uq ON workspaces (org_id, name);
 
 CREATE TABLE projects (
@@ -53,7 +56,7 @@ CREATE TABLE projects (
     is_default BOOLEAN NOT NULL,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX projects_workspace_name_uq ON projects (workspace_id, name);
 CREATE INDEX projects_org_idx ON projects (org_id);
 
@@ -66,7 +69,7 @@ CREATE TABLE org_members (
     joined_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (org_id, user_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX org_members_user_idx ON org_members (user_id, org_id);
 
 CREATE TABLE workspace_members (
@@ -79,7 +82,7 @@ CREATE TABLE workspace_members (
     joined_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, user_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX workspace_members_user_idx ON workspace_members (user_id, org_id);
 
 CREATE TABLE project_members (
@@ -92,7 +95,7 @@ CREATE TABLE project_members (
     joined_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     PRIMARY KEY (project_id, user_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX project_members_user_idx ON project_members (user_id, org_id);
 
 CREATE TABLE sessions (
@@ -101,7 +104,7 @@ CREATE TABLE sessions (
     token_hash TEXT NOT NULL,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX sessions_token_hash_uq ON sessions (token_hash);
 CREATE INDEX sessions_user_idx ON sessions (user_id);
 
@@ -114,7 +117,7 @@ CREATE TABLE api_keys (
     created_at BIGINT NOT NULL,
     expires_at BIGINT,
     last_used_at BIGINT
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX api_keys_token_hash_uq ON api_keys (token_hash);
 CREATE INDEX api_keys_user_idx ON api_keys (user_id);
 

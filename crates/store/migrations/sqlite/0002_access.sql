@@ -14,7 +14,7 @@ CREATE TABLE org_domains (
     auto_join BOOLEAN NOT NULL,
     role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
     created_at BIGINT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX org_domains_org_idx ON org_domains (org_id, domain);
 
 CREATE TABLE invitations (
@@ -31,7 +31,7 @@ CREATE TABLE invitations (
     updated_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     accepted_at BIGINT
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX invitations_token_hash_uq ON invitations (token_hash);
 CREATE INDEX invitations_org_idx ON invitations (org_id, id);
 CREATE INDEX invitations_email_idx ON invitations (email);
@@ -41,5 +41,5 @@ CREATE TABLE password_tokens (
     user_id BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX password_tokens_user_idx ON password_tokens (user_id);
