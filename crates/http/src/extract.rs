@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::middleware::RequestId;
+use crate::middleware::{ClientAddr, RequestId};
 use crate::problem::Problem;
 
 /// A JSON body. Bad JSON, wrong types, unknown fields and oversized bodies are 4xx.
@@ -55,8 +55,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 pub fn origin(parts: &Parts) -> Origin {
     let client_addr = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .get::<ClientAddr>()
+        .map(|c| c.0)
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip())
+        })
+        .map(|ip| ip.to_string());
     let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
     Origin {
         client_addr,

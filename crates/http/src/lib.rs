@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod problem;
+pub mod proxy;
 pub mod views;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub svc: Services,
+    pub proxies: Arc<proxy::ProxyTrust>,
     pub metrics: Arc<metrics::Metrics>,
     pub openapi: Arc<str>,
 }
@@ -104,11 +106,18 @@ pub fn routes() -> Api {
 }
 
 /// The complete application: routes, limits, fallbacks and the observing middleware.
-pub fn app(svc: Services) -> Router {
+/// Settings of the HTTP layer itself.
+#[derive(Debug, Clone, Default)]
+pub struct HttpOptions {
+    pub trusted_proxies: proxy::ProxyTrust,
+}
+
+pub fn app(svc: Services, options: HttpOptions) -> Router {
     let api = routes();
     let openapi: Arc<str> = api.document().to_string().into();
     let state = AppState {
         svc,
+        proxies: Arc::new(options.trusted_proxies),
         metrics: Arc::new(metrics::Metrics::default()),
         openapi,
     };

@@ -2,12 +2,18 @@
 
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::AppState;
+
+/// The client's address, after believing trusted proxies (see `proxy`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
 
 /// The request's id: the client's `X-Request-Id` when it is sane, else a new one.
 #[derive(Debug, Clone)]
@@ -33,6 +39,18 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    if let Some(peer) = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let xff = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok());
+        let client = state.proxies.client(peer, xff);
+        req.extensions_mut().insert(ClientAddr(client));
+    }
     let method = req.method().clone();
     // The route template, not the raw path: ids must not explode metric cardinality.
     let route = req

@@ -52,7 +52,13 @@ pub async fn build_with_clock(
             tracing::info!(email = %user.email, "created system admin from the environment");
         }
     }
-    let router = orgbase_http::app(services.clone());
+    let trusted_proxies =
+        orgbase_http::proxy::ProxyTrust::parse(settings.trusted_proxies.as_deref().unwrap_or(""))
+            .map_err(|e| anyhow::anyhow!("ORGBASE_TRUSTED_PROXIES: {e}"))?;
+    let router = orgbase_http::app(
+        services.clone(),
+        orgbase_http::HttpOptions { trusted_proxies },
+    );
     Ok(App { services, router })
 }
 

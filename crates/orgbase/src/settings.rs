@@ -101,6 +101,11 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
+    /// comma-separated). Unset: the peer address is the client.
+    #[arg(long, env = "ORGBASE_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<String>,
+
     /// Key that encrypts secrets at rest: 64 hex characters or base64 of 32 bytes.
     #[arg(
         long,
@@ -191,6 +196,7 @@ impl Settings {
             access_blocked_emails: None,
             access_allowed_owner_emails: None,
             public_url: None,
+            trusted_proxies: None,
             master_key: None,
             master_key_file: None,
             rate_limits: "on".into(),

@@ -133,3 +133,49 @@ async fn every_route_is_documented() {
         assert!(paths.contains_key(p), "{p}");
     }
 }
+
+/// X-Forwarded-For counts only from trusted proxies, for the audit trail and limits.
+async fn client_address_behind_trusted_proxies(b: Backend) {
+    use crate::harness::{s, spawn_with};
+    let Some(app) = spawn_with(b, |s| s.trusted_proxies = Some("127.0.0.0/8".into())).await else {
+        return;
+    };
+    let a = app.signup("a@example.com", "A").await;
+    let send = |xff: &'static str| {
+        app.client
+            .patch(format!("{}/api/v1/orgs/{}", app.base, a.org_id))
+            .bearer_auth(&a.token)
+            .header("x-forwarded-for", xff)
+            .json(&serde_json::json!({"description": xff}))
+            .send()
+    };
+    assert_eq!(send("6.6.6.6, 203.0.113.7").await.unwrap().status(), 200);
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/orgs/{}/audit?action=org.update", a.org_id),
+            &a.token,
+        )
+        .await;
+    assert_eq!(audit["items"][0]["client_addr"], "203.0.113.7");
+    // Without trust the header is ignored.
+    let Some(plain) = spawn(b).await else { return };
+    let p = plain.signup("p@example.com", "P").await;
+    let res = plain
+        .client
+        .patch(format!("{}/api/v1/orgs/{}", plain.base, p.org_id))
+        .bearer_auth(&p.token)
+        .header("x-forwarded-for", "203.0.113.7")
+        .json(&serde_json::json!({"description": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let (_, audit) = plain
+        .get(
+            &format!("/api/v1/orgs/{}/audit?action=org.update", p.org_id),
+            &p.token,
+        )
+        .await;
+    assert_eq!(s(&audit["items"][0]["client_addr"]), "127.0.0.1");
+}
+story!(client_address_behind_trusted_proxies);
