@@ -5,26 +5,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use orgbase_domain::{InvitationId, ProjectId, WorkspaceId};
-use orgbase_service::{
-    DomainInput, InvitationInput, OrgRef, OrgUserInput, SignupSettingsInput, perm,
-};
+use orgbase_service::{DomainInput, InvitationInput, OrgUserInput, SignupSettingsInput, perm};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ClientOrigin, ListQuery, PathParams, Query};
+use crate::extract::{Auth, Body, ClientOrigin, ListQuery, OrgAuth, PathParams, Query};
 use crate::problem::ApiResult;
 use crate::views::{DomainView, InvitationView, OrgView, UserView, page};
 
 pub async fn get_signup(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(_, access): OrgAuth<perm::SignupManage>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::SignupManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     Ok(Json(s.svc.signup_settings(&access).await?))
 }
 
@@ -40,14 +33,9 @@ pub struct SignupBody {
 
 pub async fn put_signup(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::SignupManage>,
     Body(b): Body<SignupBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::SignupManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let input = SignupSettingsInput {
         enabled: b.enabled,
         key: b.key,
@@ -59,13 +47,8 @@ pub async fn put_signup(
 
 pub async fn list_domains(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(_, access): OrgAuth<perm::OrgRead>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let items: Vec<DomainView> = s
         .svc
         .list_domains(&access)
@@ -86,14 +69,9 @@ pub struct DomainBody {
 
 pub async fn add_domain(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::DomainsManage>,
     Body(b): Body<DomainBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::DomainsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let d = s
         .svc
         .add_domain(
@@ -111,13 +89,9 @@ pub async fn add_domain(
 
 pub async fn remove_domain(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::DomainsManage>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
-    let access = s
-        .svc
-        .authorize::<perm::DomainsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     s.svc.remove_domain(&access, &a, p.get(1)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -140,14 +114,9 @@ fn created_json(c: orgbase_service::InvitationCreated) -> serde_json::Value {
 
 pub async fn invite(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
     Body(b): Body<InviteBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::InvitationsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let input = InvitationInput {
         email: b.email,
         role: b.role,
@@ -168,14 +137,9 @@ pub struct InvitationQuery {
 
 pub async fn list_invitations(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(_, access): OrgAuth<perm::InvitationsManage>,
     Query(q): Query<InvitationQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::InvitationsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let lq = ListQuery {
         limit: q.limit,
         cursor: q.cursor,
@@ -190,13 +154,9 @@ pub async fn list_invitations(
 
 pub async fn resend(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
     p: PathParams,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::InvitationsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
     Ok(Json(created_json(
         s.svc.resend_invitation(&access, &a, id).await?,
@@ -205,13 +165,9 @@ pub async fn resend(
 
 pub async fn revoke(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
-    let access = s
-        .svc
-        .authorize::<perm::InvitationsManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
     s.svc.revoke_invitation(&access, &a, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -252,14 +208,9 @@ pub struct OrgUserBody {
 
 pub async fn create_org_user(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::MembersManage>,
     Body(b): Body<OrgUserBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::MembersManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let input = OrgUserInput {
         email: b.email,
         name: b.name,

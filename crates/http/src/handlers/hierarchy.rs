@@ -7,7 +7,7 @@ use orgbase_service::{MemberInput, OrgRef, ScopePath, perm};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, OrgAuth, PathParams, Query};
+use crate::extract::{Body, ListQuery, OrgAuth, PathParams, Query};
 use crate::problem::{ApiResult, Problem};
 use crate::views::{MemberView, ProjectView, WorkspaceView, page};
 
@@ -28,27 +28,18 @@ pub async fn list_workspaces(
 
 pub async fn create_workspace(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::WorkspacesManage>,
     Body(b): Body<NameBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::WorkspacesManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let ws = s.svc.create_workspace(&access, &a, &b.name).await?;
     Ok((StatusCode::CREATED, Json(WorkspaceView::from(ws))))
 }
 
 pub async fn get_workspace(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(_, access): OrgAuth<perm::WorkspacesRead>,
     p: PathParams,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::WorkspacesRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let ws = s
         .svc
         .workspace_in(
@@ -61,14 +52,10 @@ pub async fn get_workspace(
 
 pub async fn list_projects(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(_, access): OrgAuth<perm::ProjectsRead>,
     p: PathParams,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::ProjectsRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let ws = p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?;
     let list = s.svc.list_projects(&access, ws, q.page()?).await?;
     Ok(Json(page(list, ProjectView::from)))
@@ -76,14 +63,10 @@ pub async fn list_projects(
 
 pub async fn create_project(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
     p: PathParams,
     Body(b): Body<NameBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let ws = p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?;
     let project = s.svc.create_project(&access, &a, ws, &b.name).await?;
     Ok((StatusCode::CREATED, Json(ProjectView::from(project))))
@@ -140,12 +123,11 @@ pub struct AddMemberBody {
 
 pub async fn add_member(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
     p: PathParams,
     Body(b): Body<AddMemberBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (org, path, _) = scope_of(&p, false)?;
-    let access = s.svc.authorize::<perm::OrgRead>(&a, &org).await?;
+    let (_, path, _) = scope_of(&p, false)?;
     let input = MemberInput {
         user_id: b.user_id.map(UserId),
         email: b.email,
@@ -163,12 +145,11 @@ pub struct RoleBody {
 
 pub async fn change_role(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
     p: PathParams,
     Body(b): Body<RoleBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (org, path, user) = scope_of(&p, true)?;
-    let access = s.svc.authorize::<perm::OrgRead>(&a, &org).await?;
+    let (_, path, user) = scope_of(&p, true)?;
     let user = user.ok_or_else(|| {
         Problem::from(orgbase_service::Error::not_found(
             "member_not_found",
@@ -184,11 +165,10 @@ pub async fn change_role(
 
 pub async fn remove_member(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
-    let (org, path, user) = scope_of(&p, true)?;
-    let access = s.svc.authorize::<perm::OrgRead>(&a, &org).await?;
+    let (_, path, user) = scope_of(&p, true)?;
     let user = user.ok_or_else(|| {
         Problem::from(orgbase_service::Error::not_found(
             "member_not_found",

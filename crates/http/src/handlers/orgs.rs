@@ -3,12 +3,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use orgbase_domain::UserId;
-use orgbase_service::{NewOrgInput, OrgPatch, OrgRef, perm};
+use orgbase_service::{NewOrgInput, OrgPatch, perm};
 use serde::Deserialize;
 
 use super::nullable;
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, OrgAuth, PathParams, Query};
+use crate::extract::{Auth, Body, ListQuery, OrgAuth, Query};
 use crate::problem::ApiResult;
 use crate::views::{AuditView, OrgView, page};
 
@@ -68,14 +68,9 @@ pub struct PatchBody {
 
 pub async fn patch(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::ConfigManage>,
     Body(b): Body<PatchBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::ConfigManage>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let role = access.role;
     let patch = OrgPatch {
         name: b.name,
@@ -91,26 +86,16 @@ pub async fn patch(
 
 pub async fn delete(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::OrgDelete>,
 ) -> ApiResult<StatusCode> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgDelete>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     s.svc.delete_org(&access, &a).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn restore(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::OrgRestore>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgRestore>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let role = access.role;
     let org = s.svc.restore_org(&access, &a).await?;
     Ok(Json(OrgView::new(org, role)))
@@ -124,14 +109,9 @@ pub struct TransferBody {
 
 pub async fn transfer(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(a, access): OrgAuth<perm::OrgTransfer>,
     Body(b): Body<TransferBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::OrgTransfer>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let org = s
         .svc
         .transfer_org(&access, &a, UserId(b.new_owner_id))
@@ -146,14 +126,9 @@ pub async fn transfer(
 
 pub async fn audit(
     State(s): State<AppState>,
-    Auth(a): Auth,
-    p: PathParams,
+    OrgAuth(_, access): OrgAuth<perm::AuditRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let access = s
-        .svc
-        .authorize::<perm::AuditRead>(&a, &OrgRef::parse(p.get(0)))
-        .await?;
     let events = s
         .svc
         .org_audit(&access, q.action.as_deref(), q.page()?)
