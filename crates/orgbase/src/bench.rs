@@ -14,14 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Args;
 use orgbase_domain::{
-    AuditId, Clock, Email, MembershipStatus, OrgId, OrgStatus, ProjectId, Role, SessionId, Slug,
-    SystemClock, Timestamp, UserId, WorkspaceId,
+    AuditId, Clock, Email, MembershipStatus, OrgId, OrgStatus, Role, SessionId, Slug, SystemClock,
+    Timestamp, UserId,
 };
 use orgbase_service::crypto::{Hasher, TokenKind, new_token};
-use orgbase_store::{
-    AuditEvent, ConnectOptions, Membership, Org, Project, Scope, Session, Store, Tx, User,
-    Workspace,
-};
+use orgbase_store::{AuditEvent, ConnectOptions, Membership, Org, Scope, Session, Store, Tx, User};
 use serde_json::{Value, json};
 
 use crate::settings::Settings;
@@ -430,23 +427,8 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
             updated_at: now,
             deleted_at: None,
         };
-        let ws = Workspace {
-            id: WorkspaceId::new(now),
-            org_id: org.id,
-            name: "Default".to_string(),
-            is_default: true,
-            created_at: now,
-            updated_at: now,
-        };
-        let project = Project {
-            id: ProjectId::new(now),
-            org_id: org.id,
-            workspace_id: ws.id,
-            name: "Default".to_string(),
-            is_default: true,
-            created_at: now,
-            updated_at: now,
-        };
+        // Made as the service makes them, so the bench reads a realistic layout.
+        let (ws, project) = orgbase_service::default_tree(org.id, now);
         let event = AuditEvent {
             id: AuditId::new(now),
             at: now,

@@ -31,7 +31,7 @@ pub use error::{Error, Result};
 pub use hierarchy::{MemberInput, ScopePath};
 pub use invitations::{InvitationCreated, InvitationInput};
 pub use orgbase_store as store;
-pub use orgs::{NewOrgInput, OrgPatch};
+pub use orgs::{NewOrgInput, OrgPatch, default_tree};
 pub use system::{SyncReport, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};

@@ -167,24 +167,8 @@ impl Services {
         owner: Option<UserId>,
         now: Timestamp,
     ) -> Result<Org> {
-        let ws = Workspace {
-            id: WorkspaceId::new(now),
-            org_id: org.id,
-            name: "Default".to_string(),
-            is_default: true,
-            created_at: now,
-            updated_at: now,
-        };
+        let (ws, project) = default_tree(org.id, now);
         tx.insert_workspace(&ws).await?;
-        let project = Project {
-            id: ProjectId::new(now),
-            org_id: org.id,
-            workspace_id: ws.id,
-            name: "Default".to_string(),
-            is_default: true,
-            created_at: now,
-            updated_at: now,
-        };
         tx.insert_project(&project).await?;
         if let Some(owner) = owner {
             tx.upsert_membership(&member(
@@ -520,6 +504,28 @@ impl Services {
     pub async fn cli_list_orgs(&self, page: PageRequest) -> Result<Page<Org>> {
         Ok(self.store.all_orgs(OrgFilter::default(), page).await?)
     }
+}
+
+/// The default workspace and project every org starts with.
+pub fn default_tree(org: OrgId, now: Timestamp) -> (Workspace, Project) {
+    let ws = Workspace {
+        id: WorkspaceId::new(now),
+        org_id: org,
+        name: "Default".to_string(),
+        is_default: true,
+        created_at: now,
+        updated_at: now,
+    };
+    let project = Project {
+        id: ProjectId::new(now),
+        org_id: org,
+        workspace_id: ws.id,
+        name: "Default".to_string(),
+        is_default: true,
+        created_at: now,
+        updated_at: now,
+    };
+    (ws, project)
 }
 
 pub(crate) fn member(
