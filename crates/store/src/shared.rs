@@ -255,7 +255,7 @@ fn audit_from(r: &DbRow) -> Result<AuditEvent> {
 }
 
 /// The membership table of a scope and its key column.
-fn scope_table(scope: Scope) -> (&'static str, &'static str) {
+pub(crate) fn scope_table(scope: Scope) -> (&'static str, &'static str) {
     match scope {
         Scope::Org(_) => ("org_members", "org_id"),
         Scope::Workspace(_) => ("workspace_members", "workspace_id"),
@@ -263,11 +263,11 @@ fn scope_table(scope: Scope) -> (&'static str, &'static str) {
     }
 }
 
-fn after(page: PageRequest) -> Uuid {
+pub(crate) fn after(page: PageRequest) -> Uuid {
     page.after.unwrap_or(Uuid::nil())
 }
 
-fn overfetch(page: PageRequest) -> i64 {
+pub(crate) fn overfetch(page: PageRequest) -> i64 {
     i64::from(page.limit) + 1
 }
 
@@ -684,6 +684,8 @@ pub async fn role_chain<'e, E: Executor<'e, Database = Db>>(
     })
 }
 
+// SQLite pages members through `sqlite::members_page` instead (one row per page).
+#[allow(dead_code)]
 pub async fn members<'e, E: Executor<'e, Database = Db>>(
     e: E,
     scope: Scope,
@@ -1505,7 +1507,7 @@ impl crate::Store for super::BackendStore {
     }
 
     async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>> {
-        members(&mut *self.reader().await?, scope, page).await
+        super::members_page(self, scope, page).await
     }
 
     async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>> {

@@ -32,6 +32,15 @@ impl BackendStore {
     }
 }
 
+/// Member pages: rows stream from the socket, so plain rows are cheap here.
+pub async fn members_page(
+    s: &BackendStore,
+    scope: crate::Scope,
+    page: crate::PageRequest,
+) -> Result<crate::Page<crate::Member>> {
+    shared::members(&mut *s.reader().await?, scope, page).await
+}
+
 /// Arbitrary constant naming Orgbase's migration lock among advisory locks.
 const MIGRATION_LOCK: i64 = 0x006f_7267_6261_7365;
 
