@@ -157,37 +157,17 @@ impl Services {
         actor: &Actor,
         id: InvitationId,
     ) -> Result<InvitationCreated> {
-        let mut tx = self.store.begin().await?;
-        let mut inv = self.invitation_in(&mut *tx, access.org.id, id).await?;
-        let was = inv.status;
-        if !matches!(was, InvitationStatus::Pending | InvitationStatus::Expired) {
-            return Err(Error::conflict(
-                "invitation_closed",
-                format!("the invitation is {}", was.as_str()),
-            ));
-        }
         let now = self.clock.now();
         let t = new_token(TokenKind::Invitation)?;
-        inv.token_hash = t.hash;
-        inv.status = InvitationStatus::Pending;
-        inv.updated_at = now;
-        inv.expires_at = now.plus_seconds(self.cfg.invitation_ttl_secs);
-        if !tx.update_invitation(&inv, was).await? {
-            return Err(Error::conflict(
-                "invitation_closed",
-                "the invitation changed meanwhile",
-            ));
-        }
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(inv.org_id),
-            "invitation.resend",
-            "invitation",
-            inv.id,
-            json!({"email": inv.email}),
-        ))
-        .await?;
-        tx.commit().await?;
+        let ttl = self.cfg.invitation_ttl_secs;
+        let open = [InvitationStatus::Pending, InvitationStatus::Expired];
+        let inv = self
+            .change_invitation(access, actor, id, &open, "invitation.resend", |inv| {
+                inv.token_hash = t.hash.clone();
+                inv.status = InvitationStatus::Pending;
+                inv.expires_at = now.plus_seconds(ttl);
+            })
+            .await?;
         let accept_url = self.accept_url(&t.plaintext);
         Ok(InvitationCreated {
             invitation: inv,
@@ -202,36 +182,53 @@ impl Services {
         actor: &Actor,
         id: InvitationId,
     ) -> Result<()> {
+        let pending = [InvitationStatus::Pending];
+        self.change_invitation(access, actor, id, &pending, "invitation.revoke", |inv| {
+            inv.status = InvitationStatus::Revoked;
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// An admin's change to an invitation of their org: only from the given states,
+    /// written only if nobody changed it meanwhile, with its audit event.
+    async fn change_invitation(
+        &self,
+        access: &OrgAccess<perm::InvitationsManage>,
+        actor: &Actor,
+        id: InvitationId,
+        from: &[InvitationStatus],
+        action: &str,
+        change: impl FnOnce(&mut Invitation),
+    ) -> Result<Invitation> {
         let mut tx = self.store.begin().await?;
         let mut inv = self.invitation_in(&mut *tx, access.org.id, id).await?;
-        if inv.status != InvitationStatus::Pending {
+        let was = inv.status;
+        if !from.contains(&was) {
             return Err(Error::conflict(
                 "invitation_closed",
-                format!("the invitation is {}", inv.status.as_str()),
+                format!("the invitation is {}", was.as_str()),
             ));
         }
-        inv.status = InvitationStatus::Revoked;
+        change(&mut inv);
         inv.updated_at = self.clock.now();
-        if !tx
-            .update_invitation(&inv, InvitationStatus::Pending)
-            .await?
-        {
+        if !tx.update_invitation(&inv, was).await? {
             return Err(Error::conflict(
                 "invitation_closed",
                 "the invitation changed meanwhile",
             ));
         }
-        tx.insert_audit(&self.event(
+        let ev = self.event(
             &actor.into(),
             Some(inv.org_id),
-            "invitation.revoke",
+            action,
             "invitation",
             inv.id,
             json!({"email": inv.email}),
-        ))
-        .await?;
+        );
+        tx.insert_audit(&ev).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(inv)
     }
 
     /// Finds an invitation by token and checks it may be used by `email` now.
