@@ -105,3 +105,40 @@ mod tests {
         assert!(Email::parse(&long).is_err());
     }
 }
+
+/// Whether `parent` covers `domain`: the same domain, or a subdomain of it. The one
+/// place the subdomain rule is written (access lists, claimed domains).
+pub fn domain_covers(parent: &str, domain: &str) -> bool {
+    domain == parent
+        || domain
+            .strip_suffix(parent)
+            .is_some_and(|rest| rest.ends_with('.'))
+}
+
+/// A domain and its parent domains, nearest first, stopping above the registrable
+/// part: `a.b.aarhus.dk` gives `a.b.aarhus.dk`, `b.aarhus.dk`, `aarhus.dk`.
+pub fn domain_parents(domain: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(domain), |d| {
+        d.split_once('.')
+            .map(|(_, parent)| parent)
+            .filter(|parent| parent.contains('.'))
+    })
+}
+
+#[cfg(test)]
+mod domain_tests {
+    use super::*;
+
+    #[test]
+    fn covers_and_parents() {
+        assert!(domain_covers("aarhus.dk", "aarhus.dk"));
+        assert!(domain_covers("aarhus.dk", "it.aarhus.dk"));
+        assert!(!domain_covers("aarhus.dk", "notaarhus.dk"));
+        assert!(!domain_covers("it.aarhus.dk", "aarhus.dk"));
+        let all: Vec<_> = domain_parents("a.b.aarhus.dk").collect();
+        assert_eq!(all, ["a.b.aarhus.dk", "b.aarhus.dk", "aarhus.dk"]);
+        for d in domain_parents("x.y.example.org") {
+            assert!(domain_covers(d, "x.y.example.org"));
+        }
+    }
+}

@@ -3,6 +3,7 @@
 //! Everything that crosses the HTTP boundary is parsed into one of these types first
 //! ("parse, don't validate"), so the layers below never see an invalid e-mail or slug.
 
+pub mod action;
 pub mod email;
 pub mod error;
 pub mod ids;
@@ -12,12 +13,13 @@ pub mod slug;
 pub mod text;
 pub mod time;
 
+pub use action::AuditAction;
 pub use email::Email;
-pub use error::InvalidInput;
+pub use error::{ErrorKind, InvalidInput};
 pub use ids::{ApiKeyId, AuditId, InvitationId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
 pub use role::{
     InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
-    effective_project_role, effective_workspace_role,
+    effective_project_role, effective_workspace_role, role_for,
 };
 pub use slug::Slug;
 pub use text::{Description, Name, Password, parse_label};

@@ -4,7 +4,8 @@
 //! domain) and hands the facts to [`decide_signup`], which applies the eight steps in
 //! order. Nothing here does I/O, so every step and every precedence is table-tested.
 
-use crate::email::Email;
+use crate::email::{Email, domain_covers};
+use crate::error::ErrorKind;
 use crate::ids::OrgId;
 use crate::role::Role;
 
@@ -41,12 +42,7 @@ impl DomainList {
     }
 
     pub fn matches(&self, domain: &str) -> bool {
-        self.0.iter().any(|d| {
-            domain == d
-                || domain
-                    .strip_suffix(d.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        })
+        self.0.iter().any(|d| domain_covers(d, domain))
     }
 }
 
@@ -110,13 +106,13 @@ impl Refusal {
         }
     }
 
-    /// The HTTP status SPEC §4 and §8 give each refusal.
-    pub fn status(self) -> u16 {
+    /// The kind SPEC §4 and §8 give each refusal (the HTTP edge picks the status).
+    pub fn kind(self) -> ErrorKind {
         match self {
-            Refusal::InvitationNotFound => 404,
-            Refusal::InvitationUsed => 409,
-            Refusal::InvitationExpired => 410,
-            _ => 403,
+            Refusal::InvitationNotFound => ErrorKind::NotFound,
+            Refusal::InvitationUsed => ErrorKind::Conflict,
+            Refusal::InvitationExpired => ErrorKind::Gone,
+            _ => ErrorKind::Forbidden,
         }
     }
 
@@ -510,11 +506,14 @@ mod tests {
     }
 
     #[test]
-    fn refusal_statuses() {
-        assert_eq!(Refusal::InvitationNotFound.status(), 404);
-        assert_eq!(Refusal::InvitationUsed.status(), 409);
-        assert_eq!(Refusal::InvitationExpired.status(), 410);
-        assert_eq!(Refusal::InvitationEmailMismatch.status(), 403);
+    fn refusal_kinds() {
+        assert_eq!(Refusal::InvitationNotFound.kind(), ErrorKind::NotFound);
+        assert_eq!(Refusal::InvitationUsed.kind(), ErrorKind::Conflict);
+        assert_eq!(Refusal::InvitationExpired.kind(), ErrorKind::Gone);
+        assert_eq!(
+            Refusal::InvitationEmailMismatch.kind(),
+            ErrorKind::Forbidden
+        );
         assert_eq!(Refusal::SignupClosed.code(), "signup_closed");
     }
 }

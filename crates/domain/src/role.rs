@@ -73,7 +73,7 @@ impl serde::Serialize for Role {
 }
 
 macro_rules! permissions {
-    ($($variant:ident = $name:literal => $role:ident),* $(,)?) => {
+    ($($variant:ident = $name:literal => $role:ident @ $reach:ident),* $(,)?) => {
         /// Named actions. Platforms ask about them by name through `POST /api/v1/check`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Permission { $($variant),* }
@@ -88,6 +88,14 @@ macro_rules! permissions {
             /// THE table: the lowest role that holds each permission.
             pub fn min_role(self) -> Role {
                 match self { $(Permission::$variant => Role::$role),* }
+            }
+
+            /// The deepest scope whose own role grants the permission. Below it, the
+            /// role at that scope still decides: an org viewer reads every workspace's
+            /// members (`members.read` reaches only the org), while managing a
+            /// workspace's members takes the role that counts in that workspace.
+            pub fn reach(self) -> ScopeKind {
+                match self { $(Permission::$variant => ScopeKind::$reach),* }
             }
         }
 
@@ -104,29 +112,30 @@ macro_rules! permissions {
     };
 }
 
+// permission = name => lowest role @ deepest scope whose role grants it
 permissions! {
-    OrgRead = "org.read" => Viewer,
-    MembersRead = "members.read" => Viewer,
-    WorkspacesRead = "workspaces.read" => Viewer,
-    ProjectsRead = "projects.read" => Viewer,
-    AssistantsRead = "assistants.read" => Viewer,
-    AssistantsCreate = "assistants.create" => Editor,
-    AssistantsEditOwn = "assistants.edit_own" => Editor,
-    MembersManage = "members.manage" => Admin,
-    InvitationsManage = "invitations.manage" => Admin,
-    SignupManage = "signup.manage" => Admin,
-    DomainsManage = "domains.manage" => Admin,
-    ConfigManage = "config.manage" => Admin,
-    SecretsRead = "secrets.read" => Admin,
-    WorkspacesManage = "workspaces.manage" => Admin,
-    ProjectsManage = "projects.manage" => Admin,
-    ApiKeysManage = "api_keys.manage" => Admin,
-    AssistantsManage = "assistants.manage" => Admin,
-    AuditRead = "audit.read" => Admin,
-    OrgUpdate = "org.update" => Owner,
-    OrgDelete = "org.delete" => Owner,
-    OrgRestore = "org.restore" => Owner,
-    OrgTransfer = "org.transfer" => Owner,
+    OrgRead = "org.read" => Viewer @ Org,
+    MembersRead = "members.read" => Viewer @ Org,
+    WorkspacesRead = "workspaces.read" => Viewer @ Org,
+    ProjectsRead = "projects.read" => Viewer @ Org,
+    AssistantsRead = "assistants.read" => Viewer @ Org,
+    AssistantsCreate = "assistants.create" => Editor @ Org,
+    AssistantsEditOwn = "assistants.edit_own" => Editor @ Org,
+    MembersManage = "members.manage" => Admin @ Project,
+    InvitationsManage = "invitations.manage" => Admin @ Org,
+    SignupManage = "signup.manage" => Admin @ Org,
+    DomainsManage = "domains.manage" => Admin @ Org,
+    ConfigManage = "config.manage" => Admin @ Org,
+    SecretsRead = "secrets.read" => Admin @ Org,
+    WorkspacesManage = "workspaces.manage" => Admin @ Org,
+    ProjectsManage = "projects.manage" => Admin @ Workspace,
+    ApiKeysManage = "api_keys.manage" => Admin @ Org,
+    AssistantsManage = "assistants.manage" => Admin @ Org,
+    AuditRead = "audit.read" => Admin @ Org,
+    OrgUpdate = "org.update" => Owner @ Org,
+    OrgDelete = "org.delete" => Owner @ Org,
+    OrgRestore = "org.restore" => Owner @ Org,
+    OrgTransfer = "org.transfer" => Owner @ Org,
 }
 
 impl fmt::Display for Permission {
@@ -152,7 +161,25 @@ pub fn effective_project_role(
     effective_workspace_role(org, workspace).max(project)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The role that decides whether a user holds `p` at a scope of kind `at`, from their
+/// active roles on the path down to it (`None` where they have none). The scope
+/// considered is `at`, or `p`'s reach when that is shallower.
+pub fn role_for(
+    p: Permission,
+    at: ScopeKind,
+    org: Option<Role>,
+    workspace: Option<Role>,
+    project: Option<Role>,
+) -> Option<Role> {
+    match at.min(p.reach()) {
+        ScopeKind::Org => org,
+        ScopeKind::Workspace => effective_workspace_role(org, workspace),
+        ScopeKind::Project => effective_project_role(org, workspace, project),
+    }
+}
+
+/// Org > workspace > project, shallowest first (`Ord` follows the depth).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ScopeKind {
     Org,
     Workspace,
@@ -280,6 +307,72 @@ mod tests {
             effective_workspace_role(Some(Admin), Some(Viewer)),
             Some(Admin)
         );
+    }
+
+    #[test]
+    fn roles_at_scopes() {
+        use Role::*;
+        use ScopeKind as K;
+        // An org viewer reads a workspace's members but does not manage them.
+        assert_eq!(
+            role_for(
+                Permission::MembersRead,
+                K::Workspace,
+                Some(Viewer),
+                None,
+                None
+            ),
+            Some(Viewer)
+        );
+        assert_eq!(
+            role_for(
+                Permission::MembersManage,
+                K::Workspace,
+                Some(Viewer),
+                None,
+                None
+            ),
+            None
+        );
+        // A workspace admin manages it and creates its projects, not other org things.
+        let ws_admin = (Some(Viewer), Some(Admin), None);
+        for (p, want) in [
+            (Permission::MembersManage, true),
+            (Permission::ProjectsManage, true),
+            (Permission::WorkspacesManage, false),
+            (Permission::InvitationsManage, false),
+        ] {
+            let r = role_for(p, K::Workspace, ws_admin.0, ws_admin.1, ws_admin.2);
+            assert_eq!(r.is_some_and(|r| r.allows(p)), want, "{p}");
+        }
+        // A project admin manages the project's members only.
+        assert_eq!(
+            role_for(
+                Permission::MembersManage,
+                K::Project,
+                None,
+                None,
+                Some(Admin)
+            ),
+            Some(Admin)
+        );
+        assert_eq!(
+            role_for(
+                Permission::ProjectsManage,
+                K::Project,
+                None,
+                None,
+                Some(Admin)
+            ),
+            None
+        );
+        // Org admins count everywhere.
+        for at in [K::Org, K::Workspace, K::Project] {
+            for &p in Permission::ALL {
+                let r = role_for(p, at, Some(Admin), None, None);
+                assert_eq!(r, Some(Admin), "{p} at {at:?}");
+            }
+        }
     }
 
     #[test]

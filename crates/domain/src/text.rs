@@ -138,6 +138,22 @@ pub fn parse_label(raw: &str, field: &'static str) -> Result<String, InvalidInpu
     Ok(s.to_string())
 }
 
+/// Signup keys: 8 to 64 of `[A-Za-z0-9_-]`.
+pub fn parse_signup_key(raw: &str) -> Result<String, InvalidInput> {
+    let ok = (8..=64).contains(&raw.len())
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok {
+        return Err(InvalidInput::new(
+            "invalid_signup_key_format",
+            "key",
+            "a signup key is 8 to 64 of A-Z, a-z, 0-9, '-' and '_'",
+        ));
+    }
+    Ok(raw.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

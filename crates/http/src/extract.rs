@@ -7,9 +7,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use orgbase_domain::{ProjectId, WorkspaceId};
 use orgbase_service::authz::Perm;
-use orgbase_service::store::PageRequest;
-use orgbase_service::{Actor, Error, OrgAccess, OrgRef, Origin};
+use orgbase_service::{
+    Actor, Error, OrgAccess, OrgRef, Origin, PageRequest, ScopeAccess, ScopePath, SystemAdmin,
+};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -28,24 +30,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
             Ok(axum::Json(v)) => Ok(Body(v)),
             Err(rej) => Err(match rej {
                 JsonRejection::JsonDataError(e) => {
-                    Problem::new(StatusCode::BAD_REQUEST, "invalid_body", e.body_text())
+                    Error::bad_request("invalid_body", e.body_text()).into()
                 }
-                JsonRejection::JsonSyntaxError(_) => Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_json",
-                    "the body is not valid JSON",
-                ),
-                JsonRejection::MissingJsonContentType(_) => Problem::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "send JSON with Content-Type: application/json",
-                ),
-                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "the body is too large",
-                ),
-                other => Problem::new(StatusCode::BAD_REQUEST, "invalid_body", other.body_text()),
+                JsonRejection::JsonSyntaxError(_) => {
+                    Error::bad_request("invalid_json", "the body is not valid JSON").into()
+                }
+                JsonRejection::MissingJsonContentType(_) => Problem::unsupported_media_type(),
+                other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    Problem::payload_too_large()
+                }
+                other => Error::bad_request("invalid_body", other.body_text()).into(),
             }),
         }
     }
@@ -85,9 +79,34 @@ fn bearer(parts: &Parts) -> Result<&str, Problem> {
         .ok_or(Problem::from(Error::Unauthenticated))
 }
 
-/// The authenticated caller and the proof that they hold `P` in the org named by the
-/// `{org}` path parameter: the hot path of org-scoped routes (one query for a session).
-pub struct OrgAuth<P>(pub Actor, pub OrgAccess<P>);
+/// The named path parameters of a request.
+async fn path_params(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<axum::extract::RawPathParams, Problem> {
+    axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| Error::not_found("not_found", "route").into())
+}
+
+fn param<'a>(params: &'a axum::extract::RawPathParams, name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+}
+
+fn org_param(params: &axum::extract::RawPathParams) -> OrgRef {
+    param(params, "org").map_or(OrgRef::Invalid, OrgRef::parse)
+}
+
+/// An id path parameter. One that does not parse names nothing: it becomes the nil
+/// id, which no row has, so it is "not found" once the caller is authenticated (a
+/// malformed id must not answer 404 before a missing token answers 401).
+fn id_param<T: From<Uuid>>(params: &axum::extract::RawPathParams, name: &str) -> Option<T> {
+    param(params, name).map(|raw| T::from(Uuid::parse_str(raw).unwrap_or(Uuid::nil())))
+}
+
+/// Proof that the caller holds `P` in the org named by the `{org}` path parameter:
+/// the hot path of org-scoped routes (one query for a session).
+pub struct OrgAuth<P>(pub OrgAccess<P>);
 
 impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for OrgAuth<P> {
     type Rejection = Problem;
@@ -97,19 +116,56 @@ impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for OrgAuth<P> 
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?.to_string();
-        let params = axum::extract::RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not found"))?;
-        let org = params
-            .iter()
-            .find(|(k, _)| *k == "org")
-            .map(|(_, v)| OrgRef::parse(v))
-            .unwrap_or(OrgRef::Invalid);
-        let (actor, access) = state
+        let org = org_param(&path_params(parts, state).await?);
+        let access = state
             .svc
-            .authorize_request::<P>(&token, &org, origin(parts))
+            .authz()
+            .org::<P>(&token, &org, origin(parts))
             .await?;
-        Ok(OrgAuth(actor, access))
+        Ok(OrgAuth(access))
+    }
+}
+
+/// Proof that the caller holds `P` at the scope the path names: `{org}`, optionally
+/// `{ws}` and `{project}` below it, each checked to belong to the one above.
+pub struct ScopeAuth<P>(pub ScopeAccess<P>);
+
+impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for ScopeAuth<P> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?.to_string();
+        let params = path_params(parts, state).await?;
+        let org = org_param(&params);
+        let path = ScopePath {
+            workspace: id_param::<WorkspaceId>(&params, "ws"),
+            project: id_param::<ProjectId>(&params, "project"),
+        };
+        let access = state
+            .svc
+            .authz()
+            .scope::<P>(&token, &org, path, origin(parts))
+            .await?;
+        Ok(ScopeAuth(access))
+    }
+}
+
+/// Proof that the caller is a system admin.
+pub struct AdminAuth(pub SystemAdmin);
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let admin = state.svc.authz().system_admin(token, origin(parts)).await?;
+        Ok(AdminAuth(admin))
     }
 }
 
@@ -125,7 +181,7 @@ impl FromRequestParts<AppState> for Auth {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(parts)?;
-        let actor = state.svc.authenticate(token, origin(parts)).await?;
+        let actor = state.svc.authz().authenticate(token, origin(parts)).await?;
         Ok(Auth(actor))
     }
 }
@@ -162,22 +218,18 @@ impl ListQuery {
             Some(s) => match s.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
                 _ => {
-                    return Err(Problem::new(
-                        StatusCode::BAD_REQUEST,
+                    return Err(Error::bad_request(
                         "invalid_limit",
                         format!("limit must be 1 to {MAX_LIMIT}"),
-                    ));
+                    )
+                    .into());
                 }
             },
         };
         let after = match &self.cursor {
             None => None,
             Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
-                Problem::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_cursor",
-                    "cursor is not one this server gave out",
-                )
+                Error::bad_request("invalid_cursor", "cursor is not one this server gave out")
             })?),
         };
         Ok(PageRequest { after, limit })
@@ -194,7 +246,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| Query(q.0))
-            .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid_query", e.body_text()))
+            .map_err(|e| Error::bad_request("invalid_query", e.body_text()).into())
     }
 }
 
@@ -209,7 +261,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
         axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
             .await
             .map(|p| PathParams(p.0.into_iter().map(|(_, v)| v).collect()))
-            .map_err(|_| Problem::new(StatusCode::NOT_FOUND, "not_found", "not found"))
+            .map_err(|_| Error::not_found("not_found", "route").into())
     }
 }
 

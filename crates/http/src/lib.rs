@@ -14,7 +14,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::routing::MethodFilter;
 use orgbase_service::Services;
 
@@ -122,16 +121,8 @@ pub fn app(svc: Services, options: HttpOptions) -> Router {
         openapi,
     };
     api.router
-        .fallback(|| async {
-            Problem::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
-        })
-        .method_not_allowed_fallback(|| async {
-            Problem::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "this route does not take that method",
-            )
-        })
+        .fallback(|| async { Problem::route_not_found() })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,7 +2,7 @@
 //! hashes, token hashes) have no field here, so they cannot leak by accident.
 
 use orgbase_domain::{Role, Timestamp};
-use orgbase_service::store::{
+use orgbase_service::{
     ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, Page, Project, User,
     Workspace,
 };

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
-use orgbase_service::UserPatch;
+use orgbase_service::{NewOrgInput, UserPatch, UserRef};
 use orgbase_store::{ConnectOptions, PageRequest};
 
 #[derive(Parser)]
@@ -130,12 +130,16 @@ async fn main() -> anyhow::Result<()> {
                 .read_to_string(&mut password)
                 .context("reading the password from stdin")?;
             let password = password.trim_end_matches(['\n', '\r']);
-            let svc = server::services(&s, ConnectOptions::default()).await?;
-            svc.ensure_system_org()
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            c.services
+                .system()
+                .ensure_org(&c.operator)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (user, created) = svc
-                .bootstrap_admin(&email, password, name.as_deref())
+            let (user, created) = c
+                .services
+                .system()
+                .bootstrap_admin(&c.operator, &email, password, name.as_deref())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             if created {
@@ -146,28 +150,35 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Org(OrgCommand::Create { name, owner, slug }) => {
-            let svc = server::services(&s, ConnectOptions::default()).await?;
-            let user = svc
-                .user_by_email(&owner)
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let input = NewOrgInput {
+                name,
+                slug,
+                ..Default::default()
+            };
+            let org = c
+                .services
+                .admin()
+                .create_org(&c.operator, &owner, input)
                 .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?
-                .with_context(|| format!("no user with e-mail {owner}"))?;
-            let org = svc
-                .cli_create_org(&user, &name, slug.as_deref())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+                .map_err(|e| match e.code() {
+                    "user_not_found" => anyhow::anyhow!("no user with e-mail {owner}"),
+                    _ => anyhow::anyhow!("{e}"),
+                })?;
             println!("{}\t{}\t{}", org.id, org.slug, org.name);
             Ok(())
         }
         Command::Org(OrgCommand::List) => {
-            let svc = server::services(&s, ConnectOptions::default()).await?;
+            let c = server::console(&s, ConnectOptions::default()).await?;
             let mut page = PageRequest {
                 after: None,
                 limit: 200,
             };
             loop {
-                let p = svc
-                    .cli_list_orgs(page)
+                let p = c
+                    .services
+                    .admin()
+                    .orgs(&c.operator, false, page)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 for o in &p.items {
@@ -211,9 +222,11 @@ async fn main() -> anyhow::Result<()> {
                     )
                 }
             };
-            let svc = server::services(&s, ConnectOptions::default()).await?;
-            let user = svc
-                .cli_update_user(&email, patch)
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let user = c
+                .services
+                .admin()
+                .update_user(&c.operator, UserRef::Email(email), patch)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let state = if user.enabled { "enabled" } else { "disabled" };
@@ -240,13 +253,14 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
     println!(
         "  database: {} ({})",
         server::redact(&s.database_url),
-        app.services.store().backend()
+        app.store.backend()
     );
     println!("  API:      http://{addr}/api/v1  (OpenAPI document at /api/v1/openapi.json)");
     println!("  health:   http://{addr}/healthz, /readyz, /metrics");
     if !app
         .services
-        .has_system_admin()
+        .system()
+        .has_admin(&app.operator)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {

@@ -7,16 +7,26 @@ use anyhow::Context;
 use orgbase_domain::{Clock, SystemClock};
 use orgbase_service::crypto::Hasher;
 use orgbase_service::secrets::{MasterKey, SecretBox};
-use orgbase_service::{Parts, Services};
-use orgbase_store::ConnectOptions;
+use orgbase_service::{Operator, Parts, Services};
+use orgbase_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 
 use crate::settings::Settings;
 
-/// A ready application: services and the router over them.
+/// A ready application: services, the router over them, and what only the binary
+/// holds: the store itself (schema dumps, readiness details) and the operator proof.
 pub struct App {
     pub services: Services,
+    pub operator: Operator,
+    pub store: Arc<dyn Store>,
     pub router: axum::Router,
+}
+
+/// The services without the HTTP layer (CLI commands), with the operator proof.
+pub struct Console {
+    pub services: Services,
+    pub operator: Operator,
+    pub store: Arc<dyn Store>,
 }
 
 /// Connects, migrates, makes sure the system org exists and creates the first admin
@@ -31,21 +41,26 @@ pub async fn build_with_clock(
     connect: ConnectOptions,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<App> {
-    let services = services_with_clock(settings, connect, clock).await?;
-    services
-        .ensure_system_org()
+    let Console {
+        services,
+        operator,
+        store,
+    } = console_with_clock(settings, connect, clock).await?;
+    let system = services.system();
+    system
+        .ensure_org(&operator)
         .await
         .context("creating the system organization")?;
-    let report = services
-        .sync_system_org()
+    let report = system
+        .sync(&operator)
         .await
         .context("syncing the system organization")?;
     if !report.changed.is_empty() {
         tracing::info!(changed = ?report.changed, "system organization synced from the environment");
     }
     if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
-        let (user, created) = services
-            .bootstrap_admin(email, password, None)
+        let (user, created) = system
+            .bootstrap_admin(&operator, email, password, None)
             .await
             .context("creating the admin from ORGBASE_ADMIN_EMAIL")?;
         if created {
@@ -59,19 +74,24 @@ pub async fn build_with_clock(
         services.clone(),
         orgbase_http::HttpOptions { trusted_proxies },
     );
-    Ok(App { services, router })
+    Ok(App {
+        services,
+        operator,
+        store,
+        router,
+    })
 }
 
 /// Store and services without the HTTP layer (for CLI commands).
-pub async fn services(settings: &Settings, connect: ConnectOptions) -> anyhow::Result<Services> {
-    services_with_clock(settings, connect, Arc::new(SystemClock)).await
+pub async fn console(settings: &Settings, connect: ConnectOptions) -> anyhow::Result<Console> {
+    console_with_clock(settings, connect, Arc::new(SystemClock)).await
 }
 
-async fn services_with_clock(
+async fn console_with_clock(
     settings: &Settings,
     mut connect: ConnectOptions,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<Services> {
+) -> anyhow::Result<Console> {
     if connect.max_connections.is_none() {
         connect.max_connections = settings.db_max_connections;
     }
@@ -85,15 +105,20 @@ async fn services_with_clock(
     let hasher = Hasher::new(settings.hash_cost(), settings.hash_permits())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secrets = secret_box(settings)?;
-    Ok(Services::new(Parts {
-        store,
+    let (services, operator) = Services::new(Parts {
+        store: store.clone(),
         clock,
         hasher,
         config: settings.service_config(),
         secrets,
         system_env: settings.system.to_env(),
         rate_limits: settings.rate_limits()?,
-    }))
+    });
+    Ok(Console {
+        services,
+        operator,
+        store,
+    })
 }
 
 /// The key that seals secrets: ORGBASE_MASTER_KEY, else a key file made on first start.

@@ -1,34 +1,18 @@
-//! Who gets in and where they land: sign-up (SPEC §4), signup keys, claimed e-mail
-//! domains.
+//! Who gets into an organization: its signup settings, its claimed e-mail domains, and
+//! accounts its admins create directly.
 
-use orgbase_domain::email::is_valid_domain;
-use orgbase_domain::policy::{
-    InvitationFact, JoinTarget, SignupFacts, SignupOutcome, decide_signup,
-};
-use orgbase_domain::{
-    Email, InvalidInput, InvitationStatus, Name, OrgStatus, Password, Role, UserId,
-};
-use orgbase_store::{Org, OrgDomain, Scope};
+use orgbase_domain::email::{domain_covers, is_valid_domain};
+use orgbase_domain::text::parse_signup_key;
+use orgbase_domain::{AuditAction, Email, InvalidInput, Name, Password, Role, UserId};
+use orgbase_store::{OrgDomain, PasswordToken, User};
 use serde_json::json;
 
-use crate::accounts::{SignupResult, new_session, new_user};
-use crate::audit::AuditCtx;
-use crate::authz::{OrgAccess, perm};
-use crate::crypto::{random_hex, token_hash};
+use crate::Core;
 use crate::error::{Error, Result};
-use crate::orgs::{NewOrgInput, member};
-use crate::ratelimit::Action;
-use crate::{Actor, Origin, Services};
-
-/// A sign-up request as it arrives.
-#[derive(Debug, Clone, Default)]
-pub struct SignupInput {
-    pub email: String,
-    pub password: String,
-    pub name: String,
-    pub signup_key: Option<String>,
-    pub invitation_token: Option<String>,
-}
+use crate::shared::audit::Event;
+use crate::shared::authz::{OrgAccess, perm};
+use crate::shared::crypto::{TokenKind, new_token, random_hex};
+use crate::shared::provision::new_user;
 
 /// An org's signup settings, as admins see them.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -55,25 +39,25 @@ pub struct DomainInput {
     pub role: Option<String>,
 }
 
-/// Signup keys: 8 to 64 of `[A-Za-z0-9_-]`.
-fn parse_signup_key(raw: &str) -> Result<String> {
-    let ok = (8..=64).contains(&raw.len())
-        && raw
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !ok {
-        return Err(InvalidInput::new(
-            "invalid_signup_key_format",
-            "key",
-            "a signup key is 8 to 64 of A-Z, a-z, 0-9, '-' and '_'",
-        )
-        .into());
-    }
-    Ok(raw.to_string())
+/// An account an org admin creates in their org.
+#[derive(Debug, Clone, Default)]
+pub struct OrgUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: Option<String>,
+    /// Without a password, the answer carries a one-time set-password link.
+    pub password: Option<String>,
+}
+
+pub struct OrgUserCreated {
+    pub user: User,
+    pub role: Role,
+    pub set_password_token: Option<String>,
+    pub set_password_url: Option<String>,
 }
 
 /// A domain as admins type it: trimmed, lower-cased, without a leading '@'.
-pub fn parse_domain(raw: &str) -> Result<String> {
+fn parse_domain(raw: &str) -> Result<String> {
     let d = raw.trim().trim_start_matches('@').to_lowercase();
     if !is_valid_domain(&d) {
         return Err(InvalidInput::new(
@@ -86,198 +70,34 @@ pub fn parse_domain(raw: &str) -> Result<String> {
     Ok(d)
 }
 
-fn live(org: &Org) -> bool {
-    org.deleted_at.is_none() && org.status == OrgStatus::Active
-}
+/// Signup settings, claimed domains, accounts made by org admins.
+pub struct Access<'a>(pub(crate) &'a Core);
 
-impl Services {
-    /// Self-service sign-up: gathers the facts the request names, asks the pure
-    /// decision of SPEC §4, and carries out its answer in one transaction.
-    pub async fn signup(&self, input: SignupInput, origin: Origin) -> Result<SignupResult> {
-        let email = Email::parse(&input.email)?;
-        let password = Password::parse(&input.password)?;
-        let name = Name::parse(&input.name, "name")?;
-        let now = self.clock.now();
-        let client = origin.client_addr.as_deref();
-        self.limiter
-            .check(Action::Signup, client, Some(email.as_str()), now)?;
-        if input.signup_key.is_some() {
-            self.limiter
-                .check(Action::SignupKey, client, Some(email.as_str()), now)?;
-        }
-
-        let invitation = match &input.invitation_token {
-            Some(t) => Some(
-                self.store
-                    .invitation_by_token(&token_hash(t.trim()))
-                    .await?,
-            ),
-            None => None,
-        };
-        let invitation_fact = invitation.as_ref().map(|found| match found {
-            None => InvitationFact::NotFound,
-            Some(i) => invitation_fact(i, &email, now),
-        });
-        let signup_key = match &input.signup_key {
-            Some(k) => Some(self.key_target(k).await?),
-            None => None,
-        };
-        let claimed_domain = self.domain_target(&email).await?;
-        let facts = SignupFacts {
-            invitation: invitation_fact,
-            signup_key,
-            claimed_domain,
-        };
-        let outcome = decide_signup(&self.cfg.policy, &email, &facts)?;
-
-        let hash = self.hasher.hash(password.expose()).await?;
-        let mut user = new_user(UserId::new(now), email, name, Some(hash), false, now);
-        let (session, token) = new_session(user.id, now, self.cfg.session_ttl_secs)?;
-        let ctx = AuditCtx {
-            user: Some(user.id),
-            api_key: None,
-            origin,
-        };
-
-        let mut tx = self.store.begin().await?;
-        if !tx.insert_user(&user).await? {
-            return Err(Error::conflict(
-                "email_taken",
-                "an account with this e-mail exists",
-            ));
-        }
-        let via = match outcome {
-            SignupOutcome::Invitation => "invitation",
-            SignupOutcome::SignupKey(_) => "signup_key",
-            SignupOutcome::ClaimedDomain(_) => "domain",
-            SignupOutcome::PersonalOrg => "open",
-            SignupOutcome::OrgLess => "open_orgless",
-        };
-        let details = json!({"email": user.email, "via": via});
-        tx.insert_audit(&self.event(&ctx, None, "user.signup", "user", user.id, details))
-            .await?;
-        let home: Option<Org> = match outcome {
-            SignupOutcome::Invitation => {
-                let inv = invitation
-                    .flatten()
-                    .ok_or_else(|| Error::Internal("invitation vanished".into()))?;
-                Some(self.accept_in(&mut *tx, &ctx, &inv, &user).await?)
-            }
-            SignupOutcome::SignupKey(t) | SignupOutcome::ClaimedDomain(t) => {
-                let org = tx.lock_org(t.org).await?.ok_or_else(Error::org_not_found)?;
-                tx.upsert_membership(&member(
-                    Scope::Org(org.id),
-                    org.id,
-                    user.id,
-                    t.role,
-                    None,
-                    now,
-                ))
-                .await?;
-                let details = json!({"scope": "org", "scope_id": org.id, "user_id": user.id, "role": t.role, "via": via});
-                tx.insert_audit(&self.event(
-                    &ctx,
-                    Some(org.id),
-                    "member.join",
-                    "user",
-                    user.id,
-                    details,
-                ))
-                .await?;
-                Some(org)
-            }
-            SignupOutcome::PersonalOrg => {
-                let input = NewOrgInput {
-                    name: user.name.clone(),
-                    ..Default::default()
-                };
-                Some(
-                    self.create_org_in(&mut *tx, &ctx, Some(user.id), input, false)
-                        .await?,
-                )
-            }
-            SignupOutcome::OrgLess => None,
-        };
-        if let Some(org) = &home {
-            tx.set_home_org(user.id, Some(org.id), now).await?;
-            user.home_org_id = Some(org.id);
-        }
-        tx.insert_session(&session).await?;
-        tx.commit().await?;
-        Ok(SignupResult {
-            user,
-            token,
-            expires_at: session.expires_at,
-            organization: home,
-        })
-    }
-
-    /// The org a signup key opens, or `None` for unknown, malformed and disabled keys
-    /// and keys of inactive orgs alike.
-    async fn key_target(&self, key: &str) -> Result<Option<JoinTarget>> {
-        if parse_signup_key(key).is_err() {
-            return Ok(None);
-        }
-        Ok(self
-            .store
-            .org_by_signup_key(key)
-            .await?
-            .filter(|o| o.signup_enabled && live(o))
-            .map(|o| JoinTarget {
-                org: o.id,
-                role: o.signup_role,
-            }))
-    }
-
-    /// The org that claims the e-mail's domain (or its nearest parent domain) with
-    /// auto-join on.
-    async fn domain_target(&self, email: &Email) -> Result<Option<JoinTarget>> {
-        let mut domain = email.domain();
-        loop {
-            if let Some(claim) = self.store.domain(domain).await? {
-                if !claim.auto_join {
-                    return Ok(None);
-                }
-                let org = self.store.org_by_id(claim.org_id).await?;
-                return Ok(org.filter(live).map(|o| JoinTarget {
-                    org: o.id,
-                    role: claim.role,
-                }));
-            }
-            match domain.split_once('.') {
-                Some((_, parent)) if parent.contains('.') => domain = parent,
-                _ => return Ok(None),
-            }
-        }
-    }
-
-    pub async fn signup_settings(
-        &self,
-        access: &OrgAccess<perm::SignupManage>,
-    ) -> Result<SignupSettings> {
-        let o = &access.org;
-        Ok(SignupSettings {
+impl Access<'_> {
+    pub fn signup_settings(&self, access: &OrgAccess<perm::SignupManage>) -> SignupSettings {
+        let o = access.org();
+        SignupSettings {
             enabled: o.signup_enabled,
             key: o.signup_key.clone(),
             default_role: o.signup_role,
-        })
+        }
     }
 
     pub async fn set_signup_settings(
         &self,
         access: &OrgAccess<perm::SignupManage>,
-        actor: &Actor,
         input: SignupSettingsInput,
     ) -> Result<SignupSettings> {
+        let core = self.0;
         let key = input.key.as_deref().map(parse_signup_key).transpose()?;
         let role = input
             .default_role
             .as_deref()
             .map(Role::parse_grantable)
             .transpose()?;
-        let mut tx = self.store.begin().await?;
-        let mut org = tx
-            .lock_org(access.org.id)
+        let mut change = core.change(access.audit()).await?;
+        let mut org = change
+            .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
         let before_key = org.signup_key.clone();
@@ -286,7 +106,7 @@ impl Services {
         } else if let Some(k) = key
             && org.signup_key.as_deref() != Some(k.as_str())
         {
-            if tx
+            if change
                 .org_by_signup_key(&k)
                 .await?
                 .is_some_and(|other| other.id != org.id)
@@ -302,8 +122,8 @@ impl Services {
         if let Some(r) = role {
             org.signup_role = r;
         }
-        org.updated_at = self.clock.now();
-        tx.update_org(&org).await.map_err(|e| match e {
+        org.updated_at = core.clock.now();
+        change.update_org(&org).await.map_err(|e| match e {
             orgbase_store::StoreError::Conflict(_) => {
                 Error::conflict("signup_key_taken", "choose another signup key")
             }
@@ -312,16 +132,14 @@ impl Services {
         // The key itself is a secret: the audit says that it changed, not what it is.
         let details = json!({"enabled": org.signup_enabled, "default_role": org.signup_role,
                              "key_changed": before_key != org.signup_key});
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(org.id),
-            "signup.update",
-            "org",
-            org.id,
-            details,
-        ))
-        .await?;
-        tx.commit().await?;
+        change
+            .record(
+                Event::new(AuditAction::SignupUpdate, "org", org.id)
+                    .org(org.id)
+                    .details(details),
+            )
+            .await?;
+        change.commit().await?;
         Ok(SignupSettings {
             enabled: org.signup_enabled,
             key: org.signup_key,
@@ -329,14 +147,13 @@ impl Services {
         })
     }
 
-    pub async fn list_domains(&self, access: &OrgAccess<perm::OrgRead>) -> Result<Vec<OrgDomain>> {
-        Ok(self.store.domains_of(access.org.id).await?)
+    pub async fn domains(&self, access: &OrgAccess<perm::OrgRead>) -> Result<Vec<OrgDomain>> {
+        Ok(self.0.store.domains_of(access.org().id).await?)
     }
 
     pub async fn add_domain(
         &self,
         access: &OrgAccess<perm::DomainsManage>,
-        actor: &Actor,
         input: DomainInput,
     ) -> Result<OrgDomain> {
         let domain = parse_domain(&input.domain)?;
@@ -348,71 +165,133 @@ impl Services {
             .unwrap_or(Role::Viewer);
         let d = OrgDomain {
             domain,
-            org_id: access.org.id,
+            org_id: access.org().id,
             auto_join: input.auto_join.unwrap_or(true),
             role,
-            created_at: self.clock.now(),
+            created_at: self.0.clock.now(),
         };
-        let mut tx = self.store.begin().await?;
-        if !tx.insert_domain(&d).await? {
+        let mut change = self.0.change(access.audit()).await?;
+        if !change.insert_domain(&d).await? {
             return Err(Error::conflict(
                 "domain_taken",
                 "this domain is claimed by an organization already",
             ));
         }
-        let details = json!({"domain": d.domain, "auto_join": d.auto_join, "role": d.role});
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(d.org_id),
-            "domain.add",
-            "domain",
-            &d.domain,
-            details,
-        ))
-        .await?;
-        tx.commit().await?;
+        change
+            .record(
+                Event::new(AuditAction::DomainAdd, "domain", &d.domain)
+                    .org(d.org_id)
+                    .details(json!({"domain": d.domain, "auto_join": d.auto_join, "role": d.role})),
+            )
+            .await?;
+        change.commit().await?;
         Ok(d)
     }
 
     pub async fn remove_domain(
         &self,
         access: &OrgAccess<perm::DomainsManage>,
-        actor: &Actor,
         domain: &str,
     ) -> Result<()> {
         let domain =
             parse_domain(domain).map_err(|_| Error::not_found("domain_not_found", "domain"))?;
-        let mut tx = self.store.begin().await?;
-        if !tx.delete_domain(access.org.id, &domain).await? {
+        let mut change = self.0.change(access.audit()).await?;
+        if !change.delete_domain(access.org().id, &domain).await? {
             return Err(Error::not_found("domain_not_found", "domain"));
         }
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(access.org.id),
-            "domain.remove",
-            "domain",
-            &domain,
-            json!({}),
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        change
+            .record(Event::new(AuditAction::DomainRemove, "domain", &domain).org(access.org().id))
+            .await?;
+        change.commit().await
     }
-}
 
-/// What an invitation found by its token means for this e-mail now.
-pub(crate) fn invitation_fact(
-    i: &orgbase_store::Invitation,
-    email: &Email,
-    now: orgbase_domain::Timestamp,
-) -> InvitationFact {
-    match i.status {
-        InvitationStatus::Accepted | InvitationStatus::Declined => InvitationFact::Used,
-        InvitationStatus::Revoked => InvitationFact::NotFound,
-        InvitationStatus::Expired => InvitationFact::Expired,
-        InvitationStatus::Pending if i.expires_at <= now => InvitationFact::Expired,
-        InvitationStatus::Pending => InvitationFact::Pending {
-            email_matches: &i.email == email,
-        },
+    /// An org admin creates an account in their org, for an e-mail of one of the org's
+    /// claimed domains (system admins: any e-mail), with a password or a one-time
+    /// set-password link.
+    pub async fn create_user(
+        &self,
+        access: &OrgAccess<perm::MembersManage>,
+        input: OrgUserInput,
+    ) -> Result<OrgUserCreated> {
+        let core = self.0;
+        let email = Email::parse(&input.email)?;
+        let name = Name::parse(&input.name, "name")?;
+        let role = Role::parse_grantable(input.role.as_deref().unwrap_or("viewer"))?;
+        if role > access.grantable_ceiling() {
+            return Err(Error::forbidden(
+                "role_too_high",
+                "you cannot grant a role above your own",
+            ));
+        }
+        core.cfg.policy.admits(&email)?;
+        if !access.is_system_admin() {
+            let domains = core.store.domains_of(access.org().id).await?;
+            if !domains
+                .iter()
+                .any(|d| domain_covers(&d.domain, email.domain()))
+            {
+                return Err(Error::forbidden(
+                    "domain_not_claimed",
+                    "the e-mail must be in one of the organization's domains",
+                ));
+            }
+        }
+        let hash = match &input.password {
+            Some(p) => Some(core.hasher.hash(Password::parse(p)?.expose()).await?),
+            None => None,
+        };
+        let now = core.clock.now();
+        let org_id = access.org().id;
+        let mut user = new_user(UserId::new(now), email, name, hash, false, now);
+        let link = if user.password_hash.is_none() {
+            Some(new_token(TokenKind::PasswordLink)?)
+        } else {
+            None
+        };
+        let mut change = core.change(access.audit()).await?;
+        if !change.insert_user(&user).await? {
+            return Err(Error::conflict(
+                "email_taken",
+                "an account with this e-mail exists",
+            ));
+        }
+        change
+            .record(
+                Event::new(AuditAction::UserCreate, "user", user.id)
+                    .org(org_id)
+                    .details(json!({"email": user.email, "set_password_link": link.is_some()})),
+            )
+            .await?;
+        core.join_org(
+            &mut change,
+            user.id,
+            org_id,
+            role,
+            AuditAction::MemberAdd,
+            None,
+        )
+        .await?;
+        change.set_home_org(user.id, Some(org_id), now).await?;
+        user.home_org_id = Some(org_id);
+        if let Some(t) = &link {
+            let pt = PasswordToken {
+                token_hash: t.hash.clone(),
+                user_id: user.id,
+                created_at: now,
+                expires_at: now.plus_seconds(core.cfg.password_link_ttl_secs),
+            };
+            change.insert_password_token(&pt).await?;
+        }
+        change.commit().await?;
+        let token = link.map(|t| t.plaintext);
+        let url = token
+            .as_ref()
+            .map(|t| format!("{}/set-password?token={t}", core.cfg.public_url));
+        Ok(OrgUserCreated {
+            user,
+            role,
+            set_password_token: token,
+            set_password_url: url,
+        })
     }
 }

@@ -1,118 +1,309 @@
-//! Start-up duties: the system organization and the first system admin.
+//! Platform administration: every user, every org, the global audit trail, and the
+//! permission question platforms ask (`POST /check`). A system admin over HTTP and
+//! the operator at the console use the same functions (see [`Platform`]).
 
-use orgbase_domain::{MembershipStatus, Role};
-use orgbase_store::{Org, Scope, Tx, User};
+use orgbase_domain::{
+    AuditAction, Email, Name, OrgId, Password, Permission, ProjectId, Role, UserId, WorkspaceId,
+    effective_project_role, effective_workspace_role,
+};
+use orgbase_store::{AuditEvent, AuditFilter, Org, OrgFilter, Page, PageRequest, User};
 use serde_json::json;
 
-use crate::Services;
-use crate::accounts::NewUserInput;
-use crate::audit::AuditCtx;
-use crate::error::Result;
-use crate::orgs::{NewOrgInput, member};
+use crate::Core;
+use crate::error::{Error, Result};
+use crate::shared::audit::{Event, parse_action};
+use crate::shared::authz::{OrgRef, Platform, SystemAdmin};
+use crate::shared::provision::{NewOrgInput, new_user};
 
-impl Services {
-    /// Creates the system organization (slug `system`) if it does not exist yet.
-    pub async fn ensure_system_org(&self) -> Result<Org> {
-        if let Some(org) = self.store.system_org().await? {
-            return Ok(org);
-        }
-        let mut tx = self.store.begin().await?;
-        if let Some(org) = tx.system_org().await? {
-            return Ok(org);
-        }
-        let input = NewOrgInput {
-            name: "System".to_string(),
-            slug: Some("system".to_string()),
-            description: Some("The platform's own organization.".to_string()),
-            ..Default::default()
+/// A user a system admin creates, optionally straight into an org with a role.
+#[derive(Debug, Clone, Default)]
+pub struct NewUserInput {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub is_system_admin: bool,
+    pub org: Option<OrgRef>,
+    pub role: Option<String>,
+}
+
+/// A change to a user: only the fields given.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub enabled: Option<bool>,
+    pub password: Option<String>,
+    pub name: Option<String>,
+    pub is_system_admin: Option<bool>,
+}
+
+/// A user named by id (API) or e-mail (CLI).
+#[derive(Debug, Clone)]
+pub enum UserRef {
+    Id(UserId),
+    Email(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckRequest {
+    pub user_id: UserId,
+    pub permission: String,
+    pub org: OrgRef,
+    pub workspace: Option<WorkspaceId>,
+    pub project: Option<ProjectId>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CheckResult {
+    pub allowed: bool,
+    pub role: Option<Role>,
+}
+
+/// Platform administration.
+pub struct Admin<'a>(pub(crate) &'a Core);
+
+impl Admin<'_> {
+    pub async fn users(&self, _by: &impl Platform, page: PageRequest) -> Result<Page<User>> {
+        Ok(self.0.store.users(page).await?)
+    }
+
+    /// Creates a user (no personal org; they join orgs by membership), optionally
+    /// straight into an org with a role, which becomes their home org.
+    pub async fn create_user(&self, by: &impl Platform, input: NewUserInput) -> Result<User> {
+        let core = self.0;
+        let email = Email::parse(&input.email)?;
+        let password = Password::parse(&input.password)?;
+        let name = Name::parse(&input.name, "name")?;
+        let placement = match &input.org {
+            Some(r) => {
+                let org = core
+                    .find_org(r)
+                    .await?
+                    .filter(|o| o.deleted_at.is_none())
+                    .ok_or_else(Error::org_not_found)?;
+                let role = Role::parse_grantable(input.role.as_deref().unwrap_or("viewer"))?;
+                Some((org, role))
+            }
+            None => None,
         };
-        let org = self
-            .create_org_in(&mut *tx, &AuditCtx::system(), None, input, true)
+        let hash = core.hasher.hash(password.expose()).await?;
+        let now = core.clock.now();
+        let mut user = new_user(
+            UserId::new(now),
+            email,
+            name,
+            Some(hash),
+            input.is_system_admin,
+            now,
+        );
+        let mut change = core.change(by.audit()).await?;
+        if !change.insert_user(&user).await? {
+            return Err(Error::conflict(
+                "email_taken",
+                "an account with this e-mail exists",
+            ));
+        }
+        change
+            .record(
+                Event::new(AuditAction::UserCreate, "user", user.id)
+                    .details(json!({"email": user.email, "is_system_admin": user.is_system_admin})),
+            )
             .await?;
-        tx.commit().await?;
+        if let Some((org, role)) = placement {
+            core.join_org(
+                &mut change,
+                user.id,
+                org.id,
+                role,
+                AuditAction::MemberAdd,
+                None,
+            )
+            .await?;
+            change.set_home_org(user.id, Some(org.id), now).await?;
+            user.home_org_id = Some(org.id);
+        }
+        if user.is_system_admin {
+            core.adopt_system_org(&mut change, &user).await?;
+        }
+        change.commit().await?;
+        Ok(user)
+    }
+
+    /// Enable or disable, rename, reset the password, grant or drop system admin.
+    /// Disabling or resetting ends the user's sessions; a disabled user's API keys stop
+    /// working at once because every request reads `enabled`.
+    pub async fn update_user(
+        &self,
+        by: &impl Platform,
+        who: UserRef,
+        patch: UserPatch,
+    ) -> Result<User> {
+        let core = self.0;
+        if patch.enabled.is_none()
+            && patch.password.is_none()
+            && patch.name.is_none()
+            && patch.is_system_admin.is_none()
+        {
+            return Err(Error::bad_request(
+                "empty_patch",
+                "give at least one field to change",
+            ));
+        }
+        let id = match who {
+            UserRef::Id(id) => id,
+            UserRef::Email(e) => {
+                core.store
+                    .user_by_email(&Email::parse(&e)?)
+                    .await?
+                    .ok_or_else(|| Error::not_found("user_not_found", "user"))?
+                    .id
+            }
+        };
+        if by.user() == Some(id)
+            && (patch.enabled == Some(false) || patch.is_system_admin == Some(false))
+        {
+            return Err(Error::conflict(
+                "cannot_change_self",
+                "you cannot disable or demote yourself",
+            ));
+        }
+        let name = patch
+            .name
+            .as_deref()
+            .map(|n| Name::parse(n, "name"))
+            .transpose()?;
+        let hash = match &patch.password {
+            Some(p) => Some(core.hasher.hash(Password::parse(p)?.expose()).await?),
+            None => None,
+        };
+        let now = core.clock.now();
+        let mut change = core.change(by.audit()).await?;
+        let mut user = change
+            .user_by_id(id)
+            .await?
+            .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
+        let mut changed = Vec::new();
+        if let Some(e) = patch.enabled
+            && e != user.enabled
+        {
+            user.enabled = e;
+            changed.push(if e { "enabled" } else { "disabled" });
+        }
+        if let Some(a) = patch.is_system_admin
+            && a != user.is_system_admin
+        {
+            user.is_system_admin = a;
+            changed.push("is_system_admin");
+        }
+        if let Some(n) = name {
+            user.name = n.as_str().to_string();
+            changed.push("name");
+        }
+        if let Some(h) = hash {
+            user.password_hash = Some(h);
+            changed.push("password");
+        }
+        user.updated_at = now;
+        change.update_user(&user).await?;
+        if !user.enabled || patch.password.is_some() {
+            change.delete_sessions_of(user.id, None).await?;
+            change.delete_password_tokens_of(user.id).await?;
+        }
+        change
+            .record(
+                Event::new(AuditAction::UserUpdate, "user", user.id)
+                    .details(json!({"changed": changed})),
+            )
+            .await?;
+        if user.is_system_admin {
+            core.adopt_system_org(&mut change, &user).await?;
+        }
+        change.commit().await?;
+        Ok(user)
+    }
+
+    pub async fn orgs(
+        &self,
+        _by: &impl Platform,
+        include_deleted: bool,
+        page: PageRequest,
+    ) -> Result<Page<Org>> {
+        Ok(self
+            .0
+            .store
+            .all_orgs(OrgFilter { include_deleted }, page)
+            .await?)
+    }
+
+    /// Creates an org for someone (LAMB's "create an organization with its admin").
+    /// The owner must be an existing user.
+    pub async fn create_org(
+        &self,
+        by: &impl Platform,
+        owner_email: &str,
+        input: NewOrgInput,
+    ) -> Result<Org> {
+        let core = self.0;
+        let email = Email::parse(owner_email)?;
+        let owner = core
+            .store
+            .user_by_email(&email)
+            .await?
+            .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
+        let mut change = core.change(by.audit()).await?;
+        let org = core
+            .create_org_in(&mut change, Some(owner.id), input, false)
+            .await?;
+        change.commit().await?;
         Ok(org)
     }
 
-    /// Creates a system admin unless one with this e-mail exists (then makes sure they
-    /// are a system admin). Returns the user and whether they were created.
-    pub async fn bootstrap_admin(
+    /// Every audit event, newest first, optionally of one org and one action.
+    pub async fn audit(
         &self,
-        email: &str,
-        password: &str,
-        name: Option<&str>,
-    ) -> Result<(User, bool)> {
-        if let Some(mut user) = self.user_by_email(email).await? {
-            if !user.is_system_admin {
-                user.is_system_admin = true;
-                user.updated_at = self.clock.now();
-                let mut tx = self.store.begin().await?;
-                tx.update_user(&user).await?;
-                let ev = self.event(
-                    &AuditCtx::system(),
-                    None,
-                    "user.promote",
-                    "user",
-                    user.id,
-                    json!({"is_system_admin": true}),
-                );
-                tx.insert_audit(&ev).await?;
-                self.adopt_system_org(&mut *tx, &AuditCtx::system(), &user)
-                    .await?;
-                tx.commit().await?;
+        _by: &SystemAdmin,
+        org: Option<OrgId>,
+        action: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<AuditEvent>> {
+        let filter = AuditFilter {
+            org_id: org,
+            action: parse_action(action)?,
+        };
+        Ok(self.0.store.audit(&filter, page).await?)
+    }
+
+    /// `POST /check`: may `user_id` do `permission` there?
+    pub async fn check(&self, _by: &SystemAdmin, req: CheckRequest) -> Result<CheckResult> {
+        let core = self.0;
+        let permission: Permission = req.permission.parse()?;
+        let org = core
+            .find_org(&req.org)
+            .await?
+            .ok_or_else(Error::org_not_found)?;
+        if let Some(ws) = req.workspace {
+            core.workspace_in(org.id, ws).await?;
+        }
+        if let Some(p) = req.project {
+            match core.store.project(p).await? {
+                Some(pr)
+                    if pr.org_id == org.id
+                        && req.workspace.is_none_or(|w| w == pr.workspace_id) => {}
+                _ => return Err(Error::not_found("project_not_found", "project")),
             }
-            return Ok((user, false));
         }
-        let input = NewUserInput {
-            email: email.to_string(),
-            password: password.to_string(),
-            name: name.unwrap_or("Administrator").to_string(),
-            is_system_admin: true,
-            ..Default::default()
+        let Some(user) = core.store.user_by_id(req.user_id).await? else {
+            return Err(Error::not_found("user_not_found", "user"));
         };
-        let user = self.create_user(&AuditCtx::system(), input).await?;
-        Ok((user, true))
-    }
-
-    pub async fn has_system_admin(&self) -> Result<bool> {
-        Ok(self.store.count_system_admins().await? > 0)
-    }
-
-    /// The first system admin becomes owner of the ownerless system org.
-    pub(crate) async fn adopt_system_org(
-        &self,
-        tx: &mut dyn Tx,
-        ctx: &AuditCtx,
-        user: &User,
-    ) -> Result<()> {
-        let Some(sys) = tx.system_org().await? else {
-            return Ok(());
+        let chain = core
+            .store
+            .role_chain(user.id, org.id, req.workspace, req.project)
+            .await?;
+        let role = match (req.workspace, req.project) {
+            (_, Some(_)) => effective_project_role(chain.org, chain.workspace, chain.project),
+            (Some(_), None) => effective_workspace_role(chain.org, chain.workspace),
+            (None, None) => chain.org,
         };
-        let Some(mut org) = tx.lock_org(sys.id).await? else {
-            return Ok(());
-        };
-        if org.owner_id.is_some() {
-            return Ok(());
-        }
-        let now = self.clock.now();
-        org.owner_id = Some(user.id);
-        org.updated_at = now;
-        tx.update_org(&org).await?;
-        let m = member(Scope::Org(org.id), org.id, user.id, Role::Owner, None, now);
-        tx.upsert_membership(&orgbase_store::Membership {
-            status: MembershipStatus::Active,
-            ..m
-        })
-        .await?;
-        tx.set_home_org(user.id, Some(org.id), now).await?;
-        let ev = self.event(
-            ctx,
-            Some(org.id),
-            "org.transfer",
-            "org",
-            org.id,
-            json!({"from": null, "to": user.id}),
-        );
-        tx.insert_audit(&ev).await?;
-        Ok(())
+        let live = user.enabled && org.deleted_at.is_none();
+        let allowed = live && (user.is_system_admin || role.is_some_and(|r| r.allows(permission)));
+        Ok(CheckResult { allowed, role })
     }
 }

@@ -1,42 +1,45 @@
-//! The one error type of every use case. The HTTP layer maps it to a problem document
-//! in exactly one place; `code` values are stable and documented.
+//! The one error type of every use case. Each error has a [`ErrorKind`] and a stable
+//! `code`; the HTTP layer alone turns the kind into a status, in one place.
 
-use orgbase_domain::InvalidInput;
+use orgbase_domain::{ErrorKind, InvalidInput};
 use orgbase_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// 400: a value from outside did not parse.
+    /// A value from outside did not parse.
     #[error("{0}")]
     Invalid(#[from] InvalidInput),
-    /// 400 with a specific code.
+    /// Bad input with a specific code.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
-    /// 401: no or bad credentials. Deliberately says nothing about which.
+    /// No or bad credentials. Deliberately says nothing about which.
     #[error("authentication required")]
     Unauthenticated,
-    /// 401 on login: wrong e-mail or password (indistinguishable on purpose).
+    /// On login: wrong e-mail or password (indistinguishable on purpose).
     #[error("e-mail or password is wrong")]
     BadCredentials,
-    /// 403: known, allowed to see, but not to do.
+    /// Known, allowed to see, but not to do.
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
-    /// 404: unknown, or not visible to the caller (isolation hides existence).
+    /// Unknown, or not visible to the caller (isolation hides existence).
     #[error("{what} not found")]
     NotFound {
         code: &'static str,
         what: &'static str,
     },
-    /// 409: the current state forbids it.
+    /// The current state forbids it.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
-    /// 410: it existed, and is gone for good (an expired invitation).
+    /// It existed, and is gone for good (an expired invitation).
     #[error("{message}")]
     Gone { code: &'static str, message: String },
-    /// 429.
+    /// Too many attempts.
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
-    /// 500: logged in full, shown to the client only as "internal".
+    /// The database does not answer (readiness).
+    #[error("the database does not answer")]
+    Unavailable,
+    /// Our fault: logged in full, shown to the client only as "internal".
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -73,17 +76,17 @@ impl Error {
         Self::not_found("org_not_found", "organization")
     }
 
-    /// HTTP status for this error.
-    pub fn status(&self) -> u16 {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Invalid(_) | Error::BadRequest { .. } => 400,
-            Error::Unauthenticated | Error::BadCredentials => 401,
-            Error::Forbidden { .. } => 403,
-            Error::NotFound { .. } => 404,
-            Error::Conflict { .. } => 409,
-            Error::Gone { .. } => 410,
-            Error::TooManyRequests { .. } => 429,
-            Error::Internal(_) => 500,
+            Error::Invalid(_) | Error::BadRequest { .. } => ErrorKind::Invalid,
+            Error::Unauthenticated | Error::BadCredentials => ErrorKind::Unauthenticated,
+            Error::Forbidden { .. } => ErrorKind::Forbidden,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
+            Error::Gone { .. } => ErrorKind::Gone,
+            Error::TooManyRequests { .. } => ErrorKind::RateLimited,
+            Error::Unavailable => ErrorKind::Unavailable,
+            Error::Internal(_) => ErrorKind::Internal,
         }
     }
 
@@ -99,6 +102,7 @@ impl Error {
             Error::Unauthenticated => "unauthenticated",
             Error::BadCredentials => "invalid_credentials",
             Error::TooManyRequests { .. } => "rate_limited",
+            Error::Unavailable => "not_ready",
             Error::Internal(_) => "internal",
         }
     }
@@ -107,13 +111,13 @@ impl Error {
 impl From<orgbase_domain::policy::Refusal> for Error {
     fn from(r: orgbase_domain::policy::Refusal) -> Self {
         let (code, message) = (r.code(), r.message().to_string());
-        match r.status() {
-            404 => Error::NotFound {
+        match r.kind() {
+            ErrorKind::NotFound => Error::NotFound {
                 code,
                 what: "invitation",
             },
-            409 => Error::Conflict { code, message },
-            410 => Error::Gone { code, message },
+            ErrorKind::Conflict => Error::Conflict { code, message },
+            ErrorKind::Gone => Error::Gone { code, message },
             _ => Error::Forbidden { code, message },
         }
     }

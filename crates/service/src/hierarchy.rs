@@ -1,14 +1,16 @@
 //! Workspaces, projects and memberships at the three scopes.
 
-use orgbase_domain::{Email, MembershipStatus, Name, ProjectId, Role, UserId, WorkspaceId};
-use orgbase_store::{Member, Page, PageRequest, Project, Scope, Workspace};
+use orgbase_domain::{
+    AuditAction, Email, MembershipStatus, Name, ProjectId, Role, UserId, WorkspaceId,
+};
+use orgbase_store::{Member, Membership, Page, PageRequest, Project, Scope, Workspace};
 use serde_json::json;
 
-use crate::audit::AuditCtx;
-use crate::authz::{OrgAccess, Perm, perm};
+use crate::Core;
 use crate::error::{Error, Result};
-use crate::orgs::member;
-use crate::{Actor, Services};
+use crate::shared::audit::Event;
+use crate::shared::authz::{OrgAccess, Perm, ScopeAccess, perm};
+use crate::shared::provision::member;
 
 /// Whom to add: an existing user, by id or by e-mail.
 #[derive(Debug, Clone)]
@@ -18,178 +20,120 @@ pub struct MemberInput {
     pub role: String,
 }
 
-/// A scope below the org, named by path parameters.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ScopePath {
-    pub workspace: Option<WorkspaceId>,
-    pub project: Option<ProjectId>,
+/// Workspaces, projects and memberships.
+pub struct Hierarchy<'a>(pub(crate) &'a Core);
+
+fn workspace_of<P: Perm>(access: &ScopeAccess<P>) -> Result<&Workspace> {
+    access
+        .workspace()
+        .ok_or_else(|| Error::not_found("workspace_not_found", "workspace"))
 }
 
-impl Services {
-    pub async fn list_workspaces(
+fn scope_details(scope: Scope) -> serde_json::Value {
+    json!({"scope": scope.kind().as_str(), "scope_id": scope.uuid()})
+}
+
+impl Hierarchy<'_> {
+    pub async fn workspaces(
         &self,
         access: &OrgAccess<perm::WorkspacesRead>,
         page: PageRequest,
     ) -> Result<Page<Workspace>> {
-        Ok(self.store.workspaces(access.org.id, page).await?)
+        Ok(self.0.store.workspaces(access.org().id, page).await?)
     }
 
     pub async fn create_workspace(
         &self,
         access: &OrgAccess<perm::WorkspacesManage>,
-        actor: &Actor,
         name: &str,
     ) -> Result<Workspace> {
         let name = Name::parse(name, "name")?;
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         let ws = Workspace {
             id: WorkspaceId::new(now),
-            org_id: access.org.id,
+            org_id: access.org().id,
             name: name.as_str().to_string(),
             is_default: false,
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.begin().await?;
-        if !tx.insert_workspace(&ws).await? {
+        let mut change = self.0.change(access.audit()).await?;
+        if !change.insert_workspace(&ws).await? {
             return Err(Error::conflict(
                 "name_taken",
                 "a workspace with this name exists in the organization",
             ));
         }
-        let ev = self.event(
-            &actor.into(),
-            Some(ws.org_id),
-            "workspace.create",
-            "workspace",
-            ws.id,
-            json!({"name": ws.name}),
-        );
-        tx.insert_audit(&ev).await?;
-        tx.commit().await?;
+        change
+            .record(
+                Event::new(AuditAction::WorkspaceCreate, "workspace", ws.id)
+                    .org(ws.org_id)
+                    .details(json!({"name": ws.name})),
+            )
+            .await?;
+        change.commit().await?;
         Ok(ws)
     }
 
-    pub async fn list_projects(
+    /// The workspace the proof is for.
+    pub fn workspace(&self, access: ScopeAccess<perm::WorkspacesRead>) -> Result<Workspace> {
+        access
+            .into_workspace()
+            .ok_or_else(|| Error::not_found("workspace_not_found", "workspace"))
+    }
+
+    pub async fn projects(
         &self,
-        access: &OrgAccess<perm::ProjectsRead>,
-        ws: WorkspaceId,
+        access: &ScopeAccess<perm::ProjectsRead>,
         page: PageRequest,
     ) -> Result<Page<Project>> {
-        let ws = self.workspace_in(access, ws).await?;
-        Ok(self.store.projects(ws.id, page).await?)
+        let ws = workspace_of(access)?;
+        Ok(self.0.store.projects(ws.id, page).await?)
     }
 
     /// Creating a project needs `projects.manage` in its workspace: org admins and
     /// owners, or workspace admins.
     pub async fn create_project(
         &self,
-        access: &OrgAccess<perm::OrgRead>,
-        actor: &Actor,
-        ws: WorkspaceId,
+        access: &ScopeAccess<perm::ProjectsManage>,
         name: &str,
     ) -> Result<Project> {
-        let ws = self.workspace_in(access, ws).await?;
-        self.require_in_scope(
-            access,
-            actor,
-            ScopePath {
-                workspace: Some(ws.id),
-                project: None,
-            },
-            perm::ProjectsManage::P,
-        )
-        .await?;
+        let ws = workspace_of(access)?;
         let name = Name::parse(name, "name")?;
-        let now = self.clock.now();
+        let now = self.0.clock.now();
         let p = Project {
             id: ProjectId::new(now),
-            org_id: access.org.id,
+            org_id: access.org().id,
             workspace_id: ws.id,
             name: name.as_str().to_string(),
             is_default: false,
             created_at: now,
             updated_at: now,
         };
-        let mut tx = self.store.begin().await?;
-        if !tx.insert_project(&p).await? {
+        let mut change = self.0.change(access.audit()).await?;
+        if !change.insert_project(&p).await? {
             return Err(Error::conflict(
                 "name_taken",
                 "a project with this name exists in the workspace",
             ));
         }
-        let ev = self.event(
-            &actor.into(),
-            Some(p.org_id),
-            "project.create",
-            "project",
-            p.id,
-            json!({"name": p.name, "workspace_id": ws.id}),
-        );
-        tx.insert_audit(&ev).await?;
-        tx.commit().await?;
+        change
+            .record(
+                Event::new(AuditAction::ProjectCreate, "project", p.id)
+                    .org(p.org_id)
+                    .details(json!({"name": p.name, "workspace_id": ws.id})),
+            )
+            .await?;
+        change.commit().await?;
         Ok(p)
     }
 
-    /// Resolves a path below the org to a scope, checking that each level belongs to
-    /// the one above (anything else is 404).
-    async fn resolve_scope<P: Perm>(
+    pub async fn members(
         &self,
-        access: &OrgAccess<P>,
-        path: ScopePath,
-    ) -> Result<Scope> {
-        match (path.workspace, path.project) {
-            (None, None) => Ok(Scope::Org(access.org.id)),
-            (Some(w), None) => Ok(Scope::Workspace(self.workspace_in(access, w).await?.id)),
-            (Some(w), Some(p)) => {
-                let ws = self.workspace_in(access, w).await?;
-                Ok(Scope::Project(self.project_in(access, &ws, p).await?.id))
-            }
-            (None, Some(_)) => Err(Error::not_found("project_not_found", "project")),
-        }
-    }
-
-    /// The actor's role that counts at a scope.
-    async fn role_at<P: Perm>(
-        &self,
-        access: &OrgAccess<P>,
-        actor: &Actor,
-        path: ScopePath,
-    ) -> Result<Option<Role>> {
-        if access.system_admin {
-            return Ok(Some(Role::Owner));
-        }
-        if path.workspace.is_none() {
-            return Ok(access.role);
-        }
-        self.effective_role(access, actor.user.id, path.workspace, path.project)
-            .await
-    }
-
-    async fn require_in_scope<P: Perm>(
-        &self,
-        access: &OrgAccess<P>,
-        actor: &Actor,
-        path: ScopePath,
-        p: orgbase_domain::Permission,
-    ) -> Result<Role> {
-        match self.role_at(access, actor, path).await? {
-            Some(r) if r.allows(p) => Ok(r),
-            _ => Err(Error::forbidden(
-                "forbidden",
-                format!("your role does not allow {p} here"),
-            )),
-        }
-    }
-
-    pub async fn list_members(
-        &self,
-        access: &OrgAccess<perm::MembersRead>,
-        path: ScopePath,
+        access: &ScopeAccess<perm::MembersRead>,
         page: PageRequest,
     ) -> Result<Page<Member>> {
-        let scope = self.resolve_scope(access, path).await?;
-        Ok(self.store.members(scope, page).await?)
+        Ok(self.0.store.members(access.scope(), page).await?)
     }
 
     /// Adds an existing user to a scope. Org membership comes from invitations; adding
@@ -197,50 +141,40 @@ impl Services {
     /// scope add members who already belong to the org.
     pub async fn add_member(
         &self,
-        access: &OrgAccess<perm::OrgRead>,
-        actor: &Actor,
-        path: ScopePath,
+        access: &ScopeAccess<perm::MembersManage>,
         input: MemberInput,
     ) -> Result<Member> {
-        let scope = self.resolve_scope(access, path).await?;
-        let my_role = self
-            .require_in_scope(access, actor, path, perm::MembersManage::P)
-            .await?;
-        if matches!(scope, Scope::Org(_)) && !access.system_admin {
+        let core = self.0;
+        let scope = access.scope();
+        let org_id = access.org().id;
+        if matches!(scope, Scope::Org(_)) && !access.is_system_admin() {
             return Err(Error::forbidden(
                 "use_invitations",
                 "members join an organization by invitation",
             ));
         }
         let role = Role::parse_grantable(&input.role)?;
-        if role > my_role.min(Role::Admin) {
+        if role > access.grantable_ceiling() {
             return Err(Error::forbidden(
                 "role_too_high",
                 "you cannot grant a role above your own",
             ));
         }
         let user = match (input.user_id, input.email.as_deref()) {
-            (Some(id), _) => self.store.user_by_id(id).await?,
-            (None, Some(e)) => self.store.user_by_email(&Email::parse(e)?).await?,
+            (Some(id), _) => core.store.user_by_id(id).await?,
+            (None, Some(e)) => core.store.user_by_email(&Email::parse(e)?).await?,
             (None, None) => {
                 return Err(Error::bad_request("user_required", "give user_id or email"));
             }
         }
         .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
 
-        let now = self.clock.now();
-        let m = member(
-            scope,
-            access.org.id,
-            user.id,
-            role,
-            Some(actor.user.id),
-            now,
-        );
-        let mut tx = self.store.begin().await?;
-        tx.lock_org(access.org.id).await?;
+        let now = core.clock.now();
+        let m = member(scope, org_id, user.id, role, Some(access.actor().id()), now);
+        let mut change = core.change(access.audit()).await?;
+        change.lock_org(org_id).await?;
         if !matches!(scope, Scope::Org(_)) {
-            let in_org = tx.membership(Scope::Org(access.org.id), user.id).await?;
+            let in_org = change.membership(Scope::Org(org_id), user.id).await?;
             if !in_org.is_some_and(|m| m.status == MembershipStatus::Active) {
                 return Err(Error::conflict(
                     "not_an_org_member",
@@ -248,7 +182,7 @@ impl Services {
                 ));
             }
         }
-        if let Some(existing) = tx.membership(scope, user.id).await?
+        if let Some(existing) = change.membership(scope, user.id).await?
             && existing.status == MembershipStatus::Active
         {
             return Err(Error::conflict(
@@ -256,18 +190,18 @@ impl Services {
                 "the user is already a member here",
             ));
         }
-        tx.upsert_membership(&m).await?;
-        let details = json!({"scope": scope.kind().as_str(), "scope_id": scope.uuid(), "user_id": user.id, "role": role});
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(access.org.id),
-            "member.add",
-            "user",
-            user.id,
-            details,
-        ))
-        .await?;
-        tx.commit().await?;
+        change.upsert_membership(&m).await?;
+        let mut details = scope_details(scope);
+        details["user_id"] = json!(user.id);
+        details["role"] = json!(role);
+        change
+            .record(
+                Event::new(AuditAction::MemberAdd, "user", user.id)
+                    .org(org_id)
+                    .details(details),
+            )
+            .await?;
+        change.commit().await?;
         Ok(Member {
             membership: m,
             email: user.email,
@@ -276,28 +210,25 @@ impl Services {
     }
 
     /// Changes a member's role (never the owner's: ownership moves by transfer).
-    pub async fn change_member_role(
+    pub async fn change_role(
         &self,
-        access: &OrgAccess<perm::OrgRead>,
-        actor: &Actor,
-        path: ScopePath,
+        access: &ScopeAccess<perm::MembersManage>,
         user: UserId,
         role: &str,
     ) -> Result<Member> {
-        let scope = self.resolve_scope(access, path).await?;
-        let my_role = self
-            .require_in_scope(access, actor, path, perm::MembersManage::P)
-            .await?;
+        let core = self.0;
+        let scope = access.scope();
+        let my_role = access.acting_role();
         let role = Role::parse_grantable(role)?;
-        if role > my_role.min(Role::Admin) {
+        if role > access.grantable_ceiling() {
             return Err(Error::forbidden(
                 "role_too_high",
                 "you cannot grant a role above your own",
             ));
         }
-        let mut tx = self.store.begin().await?;
-        tx.lock_org(access.org.id).await?;
-        let current = tx
+        let mut change = core.change(access.audit()).await?;
+        change.lock_org(access.org().id).await?;
+        let current = change
             .membership(scope, user)
             .await?
             .ok_or_else(|| Error::not_found("member_not_found", "member"))?;
@@ -313,57 +244,56 @@ impl Services {
                 "you cannot change the role of someone above you",
             ));
         }
-        let now = self.clock.now();
-        tx.set_membership_role(scope, user, role, current.status, now)
+        let now = core.clock.now();
+        change
+            .set_membership_role(scope, user, role, current.status, now)
             .await?;
-        let details = json!({"scope": scope.kind().as_str(), "scope_id": scope.uuid(), "from": current.role, "to": role});
-        tx.insert_audit(&self.event(
-            &actor.into(),
-            Some(access.org.id),
-            "member.role_change",
-            "user",
-            user,
-            details,
-        ))
-        .await?;
-        let target = tx
+        let mut details = scope_details(scope);
+        details["from"] = json!(current.role);
+        details["to"] = json!(role);
+        change
+            .record(
+                Event::new(AuditAction::MemberRoleChange, "user", user)
+                    .org(access.org().id)
+                    .details(details),
+            )
+            .await?;
+        let target = change
             .user_by_id(user)
             .await?
             .ok_or_else(|| Error::not_found("member_not_found", "member"))?;
-        tx.commit().await?;
-        let membership = orgbase_store::Membership {
-            role,
-            updated_at: now,
-            ..current
-        };
+        change.commit().await?;
         Ok(Member {
-            membership,
+            membership: Membership {
+                role,
+                updated_at: now,
+                ..current
+            },
             email: target.email,
             name: target.name,
         })
     }
 
     /// Removes a member (and, at org scope, all their workspace and project
-    /// memberships in it). The owner cannot be removed; anyone may remove themselves.
+    /// memberships in it). Any member may remove themselves; removing someone else
+    /// takes `members.manage` at the scope, and never reaches the owner.
     pub async fn remove_member(
         &self,
-        access: &OrgAccess<perm::OrgRead>,
-        actor: &Actor,
-        path: ScopePath,
+        access: &ScopeAccess<perm::MembersRead>,
         user: UserId,
     ) -> Result<()> {
-        let scope = self.resolve_scope(access, path).await?;
-        if matches!(scope, Scope::Org(_)) && access.org.owner_id == Some(user) {
+        let core = self.0;
+        let scope = access.scope();
+        if matches!(scope, Scope::Org(_)) && access.org().owner_id == Some(user) {
             return Err(Error::conflict(
                 "cannot_remove_owner",
                 "the owner cannot be removed; transfer ownership first",
             ));
         }
-        if user != actor.user.id {
-            let my_role = self
-                .require_in_scope(access, actor, path, perm::MembersManage::P)
-                .await?;
-            if let Some(m) = self.store.membership(scope, user).await?
+        if user != access.actor().id() {
+            let manage = core.narrow::<_, perm::MembersManage>(access).await?;
+            let my_role = manage.acting_role();
+            if let Some(m) = core.store.membership(scope, user).await?
                 && m.role > my_role
             {
                 return Err(Error::forbidden(
@@ -372,9 +302,9 @@ impl Services {
                 ));
             }
         }
-        let mut tx = self.store.begin().await?;
-        let org = tx
-            .lock_org(access.org.id)
+        let mut change = core.change(access.audit()).await?;
+        let org = change
+            .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
         if matches!(scope, Scope::Org(_)) && org.owner_id == Some(user) {
@@ -384,23 +314,19 @@ impl Services {
             ));
         }
         let removed = match scope {
-            Scope::Org(o) => tx.delete_org_memberships(o, user).await?,
-            other => tx.delete_membership(other, user).await?,
+            Scope::Org(o) => change.delete_org_memberships(o, user).await?,
+            other => change.delete_membership(other, user).await?,
         };
         if !removed {
             return Err(Error::not_found("member_not_found", "member"));
         }
-        let details = json!({"scope": scope.kind().as_str(), "scope_id": scope.uuid()});
-        tx.insert_audit(&self.event(
-            &AuditCtx::from(actor),
-            Some(access.org.id),
-            "member.remove",
-            "user",
-            user,
-            details,
-        ))
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        change
+            .record(
+                Event::new(AuditAction::MemberRemove, "user", user)
+                    .org(org.id)
+                    .details(scope_details(scope)),
+            )
+            .await?;
+        change.commit().await
     }
 }

@@ -1,40 +1,60 @@
 //! Orgbase's use cases. The only layer that combines permission checks, rules and
 //! storage: the HTTP handlers, the admin pages and the CLI all call these functions, so
 //! no rule exists twice.
+//!
+//! The crate has two floors:
+//! - `shared/`: the parts every capability stands on (authorization proofs, the audit
+//!   trail, crypto, sealed secrets, rate limits, and provisioning: what several
+//!   capabilities do to create orgs and grant memberships). They import nothing above.
+//! - one module per capability (`accounts`, `me`, `orgs`, `hierarchy`, `access`,
+//!   `invitations`, `admin`, `system`). Each is its own type reached from [`Services`]
+//!   (`svc.orgs()`, ...), imports only `shared/`, and never another capability.
+//!
+//! Every use case takes the proof of authorization it needs ([`OrgAccess`],
+//! [`ScopeAccess`], [`SystemAdmin`], [`Operator`], or an authenticated [`Actor`] for the
+//! caller's own things); only `shared::authz` builds proofs.
+
+mod error;
+mod shared;
 
 mod access;
 mod accounts;
 mod admin;
-mod audit;
-pub mod authz;
-pub mod crypto;
-pub mod error;
 mod hierarchy;
 mod invitations;
+mod me;
 mod orgs;
-pub mod ratelimit;
-pub mod secrets;
 mod system;
 
 use std::sync::Arc;
 
-use orgbase_domain::{ApiKeyId, Clock, SessionId};
-use orgbase_store::{Store, User};
+use orgbase_domain::Clock;
+use orgbase_store::Store;
 
-pub use access::{DomainInput, SignupInput, SignupSettings, SignupSettingsInput};
-pub use accounts::{
-    ApiKeyCreated, LoginResult, MeView, NewUserInput, OrgUserCreated, OrgUserInput, SignupResult,
-    UserPatch,
+pub use access::{
+    Access, DomainInput, OrgUserCreated, OrgUserInput, SignupSettings, SignupSettingsInput,
 };
-pub use authz::{CheckRequest, CheckResult, OrgAccess, OrgRef, perm};
+pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
+pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};
 pub use error::{Error, Result};
-pub use hierarchy::{MemberInput, ScopePath};
-pub use invitations::{InvitationCreated, InvitationInput};
-pub use orgbase_store as store;
-pub use orgs::{NewOrgInput, OrgPatch, default_tree};
-pub use system::{SyncReport, SystemEnv};
+pub use hierarchy::{Hierarchy, MemberInput};
+pub use invitations::{InvitationCreated, InvitationInput, Invitations};
+pub use me::{ApiKeyCreated, Me, MeView};
+pub use orgs::{OrgPatch, Orgs};
+pub use shared::authz::{
+    self, Actor, Credential, Operator, OrgAccess, OrgRef, Origin, Platform, ScopeAccess, ScopePath,
+    SystemAdmin, perm,
+};
+pub use shared::provision::{NewOrgInput, default_tree};
+pub use shared::{crypto, ratelimit, secrets};
+pub use system::{SyncReport, System, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
+/// The entities use cases return (moving to the domain crate).
+pub use orgbase_store::{
+    ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, OrgWithRole, Page,
+    PageRequest, Project, User, Workspace,
+};
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -76,64 +96,94 @@ pub struct Parts {
     pub rate_limits: ratelimit::RateLimits,
 }
 
-/// Everything a use case needs, built once at start and shared.
+/// What every capability works with, built once at start and shared.
+pub(crate) struct Core {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub hasher: crypto::Hasher,
+    pub cfg: Config,
+    pub secrets: secrets::SecretBox,
+    pub system_env: SystemEnv,
+    pub limiter: ratelimit::RateLimiter,
+}
+
+/// The way into every capability. Cheap to clone.
 #[derive(Clone)]
 pub struct Services {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) hasher: crypto::Hasher,
-    pub(crate) cfg: Arc<Config>,
-    pub(crate) secrets: secrets::SecretBox,
-    pub(crate) system_env: Arc<SystemEnv>,
-    pub(crate) limiter: ratelimit::RateLimiter,
+    core: Arc<Core>,
 }
 
 impl Services {
-    pub fn new(parts: Parts) -> Self {
-        Self {
+    /// Builds the services and the one [`Operator`] proof: whoever assembles the
+    /// server (the binary) holds it for start-up duties and CLI commands; the HTTP
+    /// layer is handed only the services.
+    pub fn new(parts: Parts) -> (Self, Operator) {
+        let core = Core {
             store: parts.store,
             clock: parts.clock,
             hasher: parts.hasher,
-            cfg: Arc::new(parts.config),
+            cfg: parts.config,
             secrets: parts.secrets,
-            system_env: Arc::new(parts.system_env),
+            system_env: parts.system_env,
             limiter: ratelimit::RateLimiter::new(parts.rate_limits),
-        }
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
+        };
+        (
+            Self {
+                core: Arc::new(core),
+            },
+            Operator::new(),
+        )
     }
 
     pub fn config(&self) -> &Config {
-        &self.cfg
+        &self.core.cfg
     }
-}
 
-/// Where a request came from, for the audit trail.
-#[derive(Debug, Clone, Default)]
-pub struct Origin {
-    pub client_addr: Option<String>,
-    pub request_id: Option<String>,
-}
+    /// Sign-up, login, logout, one-time password links.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts(&self.core)
+    }
+    /// The caller's own account: profile, password, personal API keys.
+    pub fn me(&self) -> Me<'_> {
+        Me(&self.core)
+    }
+    /// Organization lifecycle.
+    pub fn orgs(&self) -> Orgs<'_> {
+        Orgs(&self.core)
+    }
+    /// Workspaces, projects and memberships.
+    pub fn hierarchy(&self) -> Hierarchy<'_> {
+        Hierarchy(&self.core)
+    }
+    /// Who gets in: signup settings, claimed domains, accounts made by org admins.
+    pub fn access(&self) -> Access<'_> {
+        Access(&self.core)
+    }
+    pub fn invitations(&self) -> Invitations<'_> {
+        Invitations(&self.core)
+    }
+    /// Platform administration: users, all orgs, the global audit, permission checks.
+    pub fn admin(&self) -> Admin<'_> {
+        Admin(&self.core)
+    }
+    /// The system organization and start-up duties.
+    pub fn system(&self) -> System<'_> {
+        System(&self.core)
+    }
 
-/// How an authenticated caller proved who they are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credential {
-    Session(SessionId),
-    ApiKey(ApiKeyId),
-}
+    /// Authentication and authorization of requests (see [`authz`]).
+    pub fn authz(&self) -> authz::Authz<'_> {
+        authz::Authz(&self.core)
+    }
 
-/// An authenticated user making a request. Only [`Services::authenticate`] makes one.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub user: User,
-    pub credential: Credential,
-    pub origin: Origin,
-}
-
-impl Actor {
-    pub fn is_system_admin(&self) -> bool {
-        self.user.is_system_admin
+    /// Readiness: the database answers. Names the backend.
+    pub async fn ready(&self) -> Result<&'static str> {
+        match self.core.store.ping().await {
+            Ok(()) => Ok(self.core.store.backend()),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                Err(Error::Unavailable)
+            }
+        }
     }
 }

@@ -1,11 +1,16 @@
 //! The system organization, synced from the environment (SPEC §4): provider settings
 //! and defaults. Variables that are set overwrite; unset ones leave stored values alone.
 
+use orgbase_domain::{AuditAction, Email, Name, Password, UserId};
+use orgbase_store::{Org, User};
 use serde_json::{Value, json};
 
-use crate::audit::{AuditCtx, require_system_admin};
+use crate::Core;
 use crate::error::{Error, Result};
-use crate::{Actor, Services};
+use crate::shared::audit::{AuditCtx, Event};
+use crate::shared::authz::sealed::Sealed;
+use crate::shared::authz::{Operator, Platform};
+use crate::shared::provision::{NewOrgInput, new_user};
 
 /// The variables of SPEC §4, as read at start. `None` means unset.
 #[derive(Debug, Clone, Default)]
@@ -53,23 +58,98 @@ fn list(csv: &str) -> Value {
     )
 }
 
-impl Services {
-    /// Applies the environment captured at start to the system org.
-    pub async fn sync_system_org(&self) -> Result<SyncReport> {
-        self.sync_system_org_as(&AuditCtx::system()).await
+/// The system organization and start-up duties.
+pub struct System<'a>(pub(crate) &'a Core);
+
+impl System<'_> {
+    /// Creates the system organization (slug `system`) if it does not exist yet.
+    pub async fn ensure_org(&self, by: &Operator) -> Result<Org> {
+        self.ensure(by.audit()).await
     }
 
-    /// `POST /admin/system/sync`.
-    pub async fn admin_sync_system_org(&self, actor: &Actor) -> Result<SyncReport> {
-        require_system_admin(actor)?;
-        self.sync_system_org_as(&actor.into()).await
+    async fn ensure(&self, ctx: AuditCtx) -> Result<Org> {
+        let core = self.0;
+        if let Some(org) = core.store.system_org().await? {
+            return Ok(org);
+        }
+        let mut change = core.change(ctx).await?;
+        if let Some(org) = change.system_org().await? {
+            return Ok(org);
+        }
+        let input = NewOrgInput {
+            name: "System".to_string(),
+            slug: Some("system".to_string()),
+            description: Some("The platform's own organization.".to_string()),
+            ..Default::default()
+        };
+        let org = core.create_org_in(&mut change, None, input, true).await?;
+        change.commit().await?;
+        Ok(org)
     }
 
-    async fn sync_system_org_as(&self, ctx: &AuditCtx) -> Result<SyncReport> {
-        let env = &self.system_env;
-        let sys = self.ensure_system_org().await?;
-        let mut tx = self.store.begin().await?;
-        let mut org = tx
+    /// Creates a system admin unless one with this e-mail exists (then makes sure they
+    /// are a system admin). Returns the user and whether they were created.
+    pub async fn bootstrap_admin(
+        &self,
+        by: &Operator,
+        email: &str,
+        password: &str,
+        name: Option<&str>,
+    ) -> Result<(User, bool)> {
+        let core = self.0;
+        let email = Email::parse(email)?;
+        if let Some(mut user) = core.store.user_by_email(&email).await? {
+            if !user.is_system_admin {
+                user.is_system_admin = true;
+                user.updated_at = core.clock.now();
+                let mut change = core.change(by.audit()).await?;
+                change.update_user(&user).await?;
+                change
+                    .record(
+                        Event::new(AuditAction::UserPromote, "user", user.id)
+                            .details(json!({"is_system_admin": true})),
+                    )
+                    .await?;
+                core.adopt_system_org(&mut change, &user).await?;
+                change.commit().await?;
+            }
+            return Ok((user, false));
+        }
+        let password = Password::parse(password)?;
+        let name = Name::parse(name.unwrap_or("Administrator"), "name")?;
+        let hash = core.hasher.hash(password.expose()).await?;
+        let now = core.clock.now();
+        let user = new_user(UserId::new(now), email, name, Some(hash), true, now);
+        let mut change = core.change(by.audit()).await?;
+        if !change.insert_user(&user).await? {
+            return Err(Error::conflict(
+                "email_taken",
+                "an account with this e-mail exists",
+            ));
+        }
+        change
+            .record(
+                Event::new(AuditAction::UserCreate, "user", user.id)
+                    .details(json!({"email": user.email, "is_system_admin": true})),
+            )
+            .await?;
+        core.adopt_system_org(&mut change, &user).await?;
+        change.commit().await?;
+        Ok((user, true))
+    }
+
+    pub async fn has_admin(&self, _by: &Operator) -> Result<bool> {
+        Ok(self.0.store.count_system_admins().await? > 0)
+    }
+
+    /// Applies the environment captured at start to the system org
+    /// (`POST /admin/system/sync`, and every start).
+    pub async fn sync(&self, by: &impl Platform) -> Result<SyncReport> {
+        let core = self.0;
+        let env = &core.system_env;
+        let sys = self.ensure(by.audit()).await?;
+        let mut change = core.change(by.audit()).await?;
+        let mut org = change
             .lock_org(sys.id)
             .await?
             .ok_or_else(Error::org_not_found)?;
@@ -89,9 +169,9 @@ impl Services {
             let context = format!("{}:providers.openai.api_key", org.id);
             let stored = config["providers"]["openai"]["api_key"]
                 .as_str()
-                .map(|s| self.secrets.open_for(&context, s));
+                .map(|s| core.secrets.open_for(&context, s));
             if !matches!(stored, Some(Ok(ref v)) if v == key) {
-                let sealed = self.secrets.seal_for(&context, key)?;
+                let sealed = core.secrets.seal_for(&context, key)?;
                 set(
                     &mut config,
                     &["providers", "openai", "api_key"],
@@ -166,29 +246,16 @@ impl Services {
             return Ok(SyncReport::default());
         }
         org.config = config;
-        org.updated_at = self.clock.now();
-        tx.update_org(&org).await?;
-        tx.insert_audit(&self.event(
-            ctx,
-            Some(org.id),
-            "system.sync",
-            "org",
-            org.id,
-            json!({"changed": changed}),
-        ))
-        .await?;
-        tx.commit().await?;
+        org.updated_at = core.clock.now();
+        change.update_org(&org).await?;
+        change
+            .record(
+                Event::new(AuditAction::SystemSync, "org", org.id)
+                    .org(org.id)
+                    .details(json!({"changed": changed})),
+            )
+            .await?;
+        change.commit().await?;
         Ok(SyncReport { changed })
-    }
-
-    /// A provider secret of an org's configuration, opened (for the resolved-config
-    /// work; tests use it to check what is stored).
-    pub fn open_secret(
-        &self,
-        org: orgbase_domain::OrgId,
-        path: &str,
-        sealed: &str,
-    ) -> Result<String> {
-        self.secrets.open_for(&format!("{org}:{path}"), sealed)
     }
 }

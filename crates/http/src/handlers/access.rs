@@ -16,9 +16,9 @@ use crate::views::{DomainView, InvitationView, OrgView, UserView, page};
 
 pub async fn get_signup(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::SignupManage>,
+    OrgAuth(access): OrgAuth<perm::SignupManage>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.svc.signup_settings(&access).await?))
+    Ok(Json(s.svc.access().signup_settings(&access)))
 }
 
 #[derive(Deserialize)]
@@ -33,7 +33,7 @@ pub struct SignupBody {
 
 pub async fn put_signup(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::SignupManage>,
+    OrgAuth(access): OrgAuth<perm::SignupManage>,
     Body(b): Body<SignupBody>,
 ) -> ApiResult<impl IntoResponse> {
     let input = SignupSettingsInput {
@@ -42,16 +42,19 @@ pub async fn put_signup(
         rotate: b.rotate,
         default_role: b.default_role,
     };
-    Ok(Json(s.svc.set_signup_settings(&access, &a, input).await?))
+    Ok(Json(
+        s.svc.access().set_signup_settings(&access, input).await?,
+    ))
 }
 
 pub async fn list_domains(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::OrgRead>,
+    OrgAuth(access): OrgAuth<perm::OrgRead>,
 ) -> ApiResult<impl IntoResponse> {
     let items: Vec<DomainView> = s
         .svc
-        .list_domains(&access)
+        .access()
+        .domains(&access)
         .await?
         .into_iter()
         .map(DomainView::from)
@@ -69,14 +72,14 @@ pub struct DomainBody {
 
 pub async fn add_domain(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::DomainsManage>,
+    OrgAuth(access): OrgAuth<perm::DomainsManage>,
     Body(b): Body<DomainBody>,
 ) -> ApiResult<impl IntoResponse> {
     let d = s
         .svc
+        .access()
         .add_domain(
             &access,
-            &a,
             DomainInput {
                 domain: b.domain,
                 auto_join: b.auto_join,
@@ -89,10 +92,10 @@ pub async fn add_domain(
 
 pub async fn remove_domain(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::DomainsManage>,
+    OrgAuth(access): OrgAuth<perm::DomainsManage>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
-    s.svc.remove_domain(&access, &a, p.get(1)).await?;
+    s.svc.access().remove_domain(&access, p.get(1)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,7 +117,7 @@ fn created_json(c: orgbase_service::InvitationCreated) -> serde_json::Value {
 
 pub async fn invite(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
+    OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     Body(b): Body<InviteBody>,
 ) -> ApiResult<impl IntoResponse> {
     let input = InvitationInput {
@@ -123,7 +126,7 @@ pub async fn invite(
         workspace_id: b.workspace_id.map(WorkspaceId),
         project_id: b.project_id.map(ProjectId),
     };
-    let created = s.svc.invite(&access, &a, input).await?;
+    let created = s.svc.invitations().invite(&access, input).await?;
     Ok((StatusCode::CREATED, Json(created_json(created))))
 }
 
@@ -137,7 +140,7 @@ pub struct InvitationQuery {
 
 pub async fn list_invitations(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::InvitationsManage>,
+    OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     Query(q): Query<InvitationQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let lq = ListQuery {
@@ -147,29 +150,30 @@ pub async fn list_invitations(
     };
     let list = s
         .svc
-        .list_invitations(&access, q.status.as_deref(), lq.page()?)
+        .invitations()
+        .list(&access, q.status.as_deref(), lq.page()?)
         .await?;
     Ok(Json(page(list, InvitationView::from)))
 }
 
 pub async fn resend(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
+    OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     p: PathParams,
 ) -> ApiResult<impl IntoResponse> {
     let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
     Ok(Json(created_json(
-        s.svc.resend_invitation(&access, &a, id).await?,
+        s.svc.invitations().resend(&access, id).await?,
     )))
 }
 
 pub async fn revoke(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::InvitationsManage>,
+    OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
     let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
-    s.svc.revoke_invitation(&access, &a, id).await?;
+    s.svc.invitations().revoke(&access, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,7 +188,7 @@ pub async fn accept(
     Auth(a): Auth,
     Body(b): Body<TokenBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let org = s.svc.accept_invitation(&a, &b.token).await?;
+    let org = s.svc.invitations().accept(&a, &b.token).await?;
     Ok(Json(json!({"organization": OrgView::new(org, None)})))
 }
 
@@ -193,7 +197,7 @@ pub async fn decline(
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<TokenBody>,
 ) -> ApiResult<StatusCode> {
-    s.svc.decline_invitation(&b.token, o).await?;
+    s.svc.invitations().decline(&b.token, o).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -208,7 +212,7 @@ pub struct OrgUserBody {
 
 pub async fn create_org_user(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::MembersManage>,
+    OrgAuth(access): OrgAuth<perm::MembersManage>,
     Body(b): Body<OrgUserBody>,
 ) -> ApiResult<impl IntoResponse> {
     let input = OrgUserInput {
@@ -217,7 +221,7 @@ pub async fn create_org_user(
         role: b.role,
         password: b.password,
     };
-    let c = s.svc.org_create_user(&access, &a, input).await?;
+    let c = s.svc.access().create_user(&access, input).await?;
     let body = json!({
         "user": UserView::from(c.user),
         "role": c.role,
@@ -240,6 +244,7 @@ pub async fn set_password(
     Body(b): Body<SetPasswordBody>,
 ) -> ApiResult<StatusCode> {
     s.svc
+        .accounts()
         .set_password_with_token(&b.token, &b.password, o)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -33,7 +33,7 @@ pub async fn signup(
         signup_key: b.signup_key,
         invitation_token: b.invitation_token,
     };
-    let r = s.svc.signup(input, o).await?;
+    let r = s.svc.accounts().signup(input, o).await?;
     let me = r.user.id;
     let org = r.organization.map(|org| {
         let role = (org.owner_id == Some(me)).then_some(orgbase_domain::Role::Owner);
@@ -55,19 +55,19 @@ pub async fn login(
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<LoginBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let r = s.svc.login(&b.email, &b.password, o).await?;
+    let r = s.svc.accounts().login(&b.email, &b.password, o).await?;
     Ok(Json(
         json!({"token": r.token, "expires_at": r.expires_at, "user": UserView::from(r.user)}),
     ))
 }
 
 pub async fn logout(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<StatusCode> {
-    s.svc.logout(&a).await?;
+    s.svc.accounts().logout(&a).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<impl IntoResponse> {
-    let me = s.svc.me(&a).await?;
+    let me = s.svc.me().show(&a).await?;
     let memberships: Vec<_> = me
         .memberships
         .into_iter()
@@ -95,6 +95,7 @@ pub async fn change_password(
     Body(b): Body<PasswordBody>,
 ) -> ApiResult<StatusCode> {
     s.svc
+        .me()
         .change_password(&a, &b.current_password, &b.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -105,7 +106,7 @@ pub async fn list_api_keys(
     Auth(a): Auth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let p = s.svc.list_api_keys(&a, q.page()?).await?;
+    let p = s.svc.me().api_keys(&a, q.page()?).await?;
     Ok(Json(page(p, ApiKeyView::from)))
 }
 
@@ -121,7 +122,11 @@ pub async fn create_api_key(
     Auth(a): Auth,
     Body(b): Body<ApiKeyBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let created = s.svc.create_api_key(&a, &b.name, b.expires_in_days).await?;
+    let created = s
+        .svc
+        .me()
+        .create_api_key(&a, &b.name, b.expires_in_days)
+        .await?;
     let mut v = serde_json::to_value(ApiKeyView::from(created.key)).unwrap_or_default();
     v["token"] = json!(created.token);
     Ok((StatusCode::CREATED, Json(v)))
@@ -133,6 +138,6 @@ pub async fn delete_api_key(
     p: PathParams,
 ) -> ApiResult<StatusCode> {
     let id: ApiKeyId = p.id(0, "api_key_not_found", "API key")?;
-    s.svc.delete_api_key(&a, id).await?;
+    s.svc.me().delete_api_key(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

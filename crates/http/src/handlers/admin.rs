@@ -3,20 +3,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use orgbase_domain::{OrgId, ProjectId, UserId, WorkspaceId};
-use orgbase_service::{CheckRequest, NewUserInput, OrgRef};
+use orgbase_service::{CheckRequest, NewUserInput, OrgRef, UserRef};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, Query};
+use crate::extract::{AdminAuth, Body, ListQuery, Query};
 use crate::problem::ApiResult;
 use crate::views::{AuditView, OrgView, UserView, page};
 
 pub async fn list_users(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let p = s.svc.admin_list_users(&a, q.page()?).await?;
+    let p = s.svc.admin().users(&a, q.page()?).await?;
     Ok(Json(page(p, UserView::from)))
 }
 
@@ -36,7 +36,7 @@ pub struct CreateUserBody {
 
 pub async fn create_user(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Body(b): Body<CreateUserBody>,
 ) -> ApiResult<impl IntoResponse> {
     let input = NewUserInput {
@@ -47,7 +47,7 @@ pub async fn create_user(
         org: b.org.as_deref().map(OrgRef::parse),
         role: b.role,
     };
-    let u = s.svc.admin_create_user(&a, input).await?;
+    let u = s.svc.admin().create_user(&a, input).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(u))))
 }
 
@@ -62,7 +62,7 @@ pub struct UserPatchBody {
 
 pub async fn update_user(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     p: crate::extract::PathParams,
     Body(b): Body<UserPatchBody>,
 ) -> ApiResult<impl IntoResponse> {
@@ -74,18 +74,22 @@ pub async fn update_user(
         is_system_admin: b.is_system_admin,
     };
     Ok(Json(UserView::from(
-        s.svc.admin_update_user(&a, id, patch).await?,
+        s.svc
+            .admin()
+            .update_user(&a, UserRef::Id(id), patch)
+            .await?,
     )))
 }
 
 pub async fn list_orgs(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let p = s
         .svc
-        .admin_list_orgs(&a, q.include_deleted.unwrap_or(false), q.page()?)
+        .admin()
+        .orgs(&a, q.include_deleted.unwrap_or(false), q.page()?)
         .await?;
     Ok(Json(page(p, |o| OrgView::new(o, None))))
 }
@@ -104,7 +108,7 @@ pub struct CreateOrgBody {
 
 pub async fn create_org(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Body(b): Body<CreateOrgBody>,
 ) -> ApiResult<impl IntoResponse> {
     let input = orgbase_service::NewOrgInput {
@@ -115,13 +119,13 @@ pub async fn create_org(
         default_language_model: b.default_language_model,
         public: b.public,
     };
-    let org = s.svc.admin_create_org(&a, &b.owner_email, input).await?;
+    let org = s.svc.admin().create_org(&a, &b.owner_email, input).await?;
     Ok((StatusCode::CREATED, Json(OrgView::new(org, None))))
 }
 
 pub async fn audit(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let org = q
@@ -131,7 +135,8 @@ pub async fn audit(
         .map(OrgId);
     let events = s
         .svc
-        .all_audit(&a, org, q.action.as_deref(), q.page()?)
+        .admin()
+        .audit(&a, org, q.action.as_deref(), q.page()?)
         .await?;
     Ok(Json(page(events, AuditView::from)))
 }
@@ -148,7 +153,7 @@ pub struct CheckBody {
 
 pub async fn check(
     State(s): State<AppState>,
-    Auth(a): Auth,
+    AdminAuth(a): AdminAuth,
     Body(b): Body<CheckBody>,
 ) -> ApiResult<impl IntoResponse> {
     let req = CheckRequest {
@@ -158,9 +163,12 @@ pub async fn check(
         workspace: b.workspace.map(WorkspaceId),
         project: b.project.map(ProjectId),
     };
-    Ok(Json(s.svc.check(&a, req).await?))
+    Ok(Json(s.svc.admin().check(&a, req).await?))
 }
 
-pub async fn system_sync(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.svc.admin_sync_system_org(&a).await?))
+pub async fn system_sync(
+    State(s): State<AppState>,
+    AdminAuth(a): AdminAuth,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(s.svc.system().sync(&a).await?))
 }

@@ -2,13 +2,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use orgbase_domain::{ProjectId, UserId, WorkspaceId};
-use orgbase_service::{MemberInput, OrgRef, ScopePath, perm};
+use orgbase_domain::UserId;
+use orgbase_service::{MemberInput, perm};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::extract::{Body, ListQuery, OrgAuth, PathParams, Query};
-use crate::problem::{ApiResult, Problem};
+use crate::extract::{Body, ListQuery, OrgAuth, PathParams, Query, ScopeAuth};
+use crate::problem::ApiResult;
 use crate::views::{MemberView, ProjectView, WorkspaceView, page};
 
 #[derive(Deserialize)]
@@ -19,97 +19,59 @@ pub struct NameBody {
 
 pub async fn list_workspaces(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::WorkspacesRead>,
+    OrgAuth(access): OrgAuth<perm::WorkspacesRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let list = s.svc.list_workspaces(&access, q.page()?).await?;
+    let list = s.svc.hierarchy().workspaces(&access, q.page()?).await?;
     Ok(Json(page(list, WorkspaceView::from)))
 }
 
 pub async fn create_workspace(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::WorkspacesManage>,
+    OrgAuth(access): OrgAuth<perm::WorkspacesManage>,
     Body(b): Body<NameBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let ws = s.svc.create_workspace(&access, &a, &b.name).await?;
+    let ws = s.svc.hierarchy().create_workspace(&access, &b.name).await?;
     Ok((StatusCode::CREATED, Json(WorkspaceView::from(ws))))
 }
 
 pub async fn get_workspace(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::WorkspacesRead>,
-    p: PathParams,
+    ScopeAuth(access): ScopeAuth<perm::WorkspacesRead>,
 ) -> ApiResult<impl IntoResponse> {
-    let ws = s
-        .svc
-        .workspace_in(
-            &access,
-            p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?,
-        )
-        .await?;
+    let ws = s.svc.hierarchy().workspace(access)?;
     Ok(Json(WorkspaceView::from(ws)))
 }
 
 pub async fn list_projects(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::ProjectsRead>,
-    p: PathParams,
+    ScopeAuth(access): ScopeAuth<perm::ProjectsRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let ws = p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?;
-    let list = s.svc.list_projects(&access, ws, q.page()?).await?;
+    let list = s.svc.hierarchy().projects(&access, q.page()?).await?;
     Ok(Json(page(list, ProjectView::from)))
 }
 
 pub async fn create_project(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
-    p: PathParams,
+    ScopeAuth(access): ScopeAuth<perm::ProjectsManage>,
     Body(b): Body<NameBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let ws = p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?;
-    let project = s.svc.create_project(&access, &a, ws, &b.name).await?;
+    let project = s.svc.hierarchy().create_project(&access, &b.name).await?;
     Ok((StatusCode::CREATED, Json(ProjectView::from(project))))
 }
 
-/// Reads org, workspace and project from the path (in that order); `with_user` says
-/// the last parameter is a user id.
-fn scope_of(
-    p: &PathParams,
-    with_user: bool,
-) -> Result<(OrgRef, ScopePath, Option<UserId>), Problem> {
-    let n = p.0.len();
-    let scope_params = if with_user { n.saturating_sub(1) } else { n };
-    let workspace = if scope_params >= 2 {
-        Some(p.id::<WorkspaceId>(1, "workspace_not_found", "workspace")?)
-    } else {
-        None
-    };
-    let project = if scope_params >= 3 {
-        Some(p.id::<ProjectId>(2, "project_not_found", "project")?)
-    } else {
-        None
-    };
-    let user = if with_user {
-        Some(p.id::<UserId>(n - 1, "member_not_found", "member")?)
-    } else {
-        None
-    };
-    Ok((
-        OrgRef::parse(p.get(0)),
-        ScopePath { workspace, project },
-        user,
-    ))
+/// The member a path ends with (`.../members/{user_id}`).
+fn member_id(p: &PathParams) -> ApiResult<UserId> {
+    p.id(p.0.len().saturating_sub(1), "member_not_found", "member")
 }
 
 pub async fn list_members(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::MembersRead>,
-    p: PathParams,
+    ScopeAuth(access): ScopeAuth<perm::MembersRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let (_, path, _) = scope_of(&p, false)?;
-    let list = s.svc.list_members(&access, path, q.page()?).await?;
+    let list = s.svc.hierarchy().members(&access, q.page()?).await?;
     Ok(Json(page(list, MemberView::from)))
 }
 
@@ -123,17 +85,15 @@ pub struct AddMemberBody {
 
 pub async fn add_member(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
-    p: PathParams,
+    ScopeAuth(access): ScopeAuth<perm::MembersManage>,
     Body(b): Body<AddMemberBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (_, path, _) = scope_of(&p, false)?;
     let input = MemberInput {
         user_id: b.user_id.map(UserId),
         email: b.email,
         role: b.role,
     };
-    let m = s.svc.add_member(&access, &a, path, input).await?;
+    let m = s.svc.hierarchy().add_member(&access, input).await?;
     Ok((StatusCode::CREATED, Json(MemberView::from(m))))
 }
 
@@ -145,36 +105,27 @@ pub struct RoleBody {
 
 pub async fn change_role(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
+    ScopeAuth(access): ScopeAuth<perm::MembersManage>,
     p: PathParams,
     Body(b): Body<RoleBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let (_, path, user) = scope_of(&p, true)?;
-    let user = user.ok_or_else(|| {
-        Problem::from(orgbase_service::Error::not_found(
-            "member_not_found",
-            "member",
-        ))
-    })?;
+    let user = member_id(&p)?;
     let m = s
         .svc
-        .change_member_role(&access, &a, path, user, &b.role)
+        .hierarchy()
+        .change_role(&access, user, &b.role)
         .await?;
     Ok(Json(MemberView::from(m)))
 }
 
+/// Any member may remove themselves; removing others takes `members.manage` there,
+/// which the service checks for that case.
 pub async fn remove_member(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgRead>,
+    ScopeAuth(access): ScopeAuth<perm::MembersRead>,
     p: PathParams,
 ) -> ApiResult<StatusCode> {
-    let (_, path, user) = scope_of(&p, true)?;
-    let user = user.ok_or_else(|| {
-        Problem::from(orgbase_service::Error::not_found(
-            "member_not_found",
-            "member",
-        ))
-    })?;
-    s.svc.remove_member(&access, &a, path, user).await?;
+    let user = member_id(&p)?;
+    s.svc.hierarchy().remove_member(&access, user).await?;
     Ok(StatusCode::NO_CONTENT)
 }

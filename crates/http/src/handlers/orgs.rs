@@ -2,7 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use orgbase_domain::UserId;
+use orgbase_domain::{Role, UserId};
 use orgbase_service::{NewOrgInput, OrgPatch, perm};
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ pub async fn list_mine(
     Auth(a): Auth,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
-    let p = s.svc.list_my_orgs(&a, q.page()?).await?;
+    let p = s.svc.orgs().list_mine(&a, q.page()?).await?;
     Ok(Json(page(p, |o| OrgView::new(o.org, Some(o.role)))))
 }
 
@@ -45,12 +45,13 @@ pub async fn create(
         default_language_model: b.default_language_model,
         public: b.public,
     };
-    let o = s.svc.create_org(&a, input).await?;
+    let o = s.svc.orgs().create(&a, input).await?;
     Ok((StatusCode::CREATED, Json(OrgView::new(o.org, Some(o.role)))))
 }
 
-pub async fn get(OrgAuth(_, access): OrgAuth<perm::OrgRead>) -> ApiResult<impl IntoResponse> {
-    Ok(Json(OrgView::new(access.org, access.role)))
+pub async fn get(OrgAuth(access): OrgAuth<perm::OrgRead>) -> ApiResult<impl IntoResponse> {
+    let role = access.role();
+    Ok(Json(OrgView::new(access.into_org(), role)))
 }
 
 #[derive(Deserialize)]
@@ -68,10 +69,9 @@ pub struct PatchBody {
 
 pub async fn patch(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::ConfigManage>,
+    OrgAuth(access): OrgAuth<perm::ConfigManage>,
     Body(b): Body<PatchBody>,
 ) -> ApiResult<impl IntoResponse> {
-    let role = access.role;
     let patch = OrgPatch {
         name: b.name,
         slug: b.slug,
@@ -80,25 +80,24 @@ pub async fn patch(
         default_language_model: b.default_language_model,
         public: b.public,
     };
-    let org = s.svc.update_org(&access, &a, patch).await?;
-    Ok(Json(OrgView::new(org, role)))
+    let org = s.svc.orgs().update(&access, patch).await?;
+    Ok(Json(OrgView::new(org, access.role())))
 }
 
 pub async fn delete(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgDelete>,
+    OrgAuth(access): OrgAuth<perm::OrgDelete>,
 ) -> ApiResult<StatusCode> {
-    s.svc.delete_org(&access, &a).await?;
+    s.svc.orgs().delete(&access).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub async fn restore(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgRestore>,
+    OrgAuth(access): OrgAuth<perm::OrgRestore>,
 ) -> ApiResult<impl IntoResponse> {
-    let role = access.role;
-    let org = s.svc.restore_org(&access, &a).await?;
-    Ok(Json(OrgView::new(org, role)))
+    let org = s.svc.orgs().restore(&access).await?;
+    Ok(Json(OrgView::new(org, access.role())))
 }
 
 #[derive(Deserialize)]
@@ -109,29 +108,31 @@ pub struct TransferBody {
 
 pub async fn transfer(
     State(s): State<AppState>,
-    OrgAuth(a, access): OrgAuth<perm::OrgTransfer>,
+    OrgAuth(access): OrgAuth<perm::OrgTransfer>,
     Body(b): Body<TransferBody>,
 ) -> ApiResult<impl IntoResponse> {
     let org = s
         .svc
-        .transfer_org(&access, &a, UserId(b.new_owner_id))
+        .orgs()
+        .transfer(&access, UserId(b.new_owner_id))
         .await?;
-    let role = if org.owner_id == Some(a.user.id) {
-        Some(orgbase_domain::Role::Owner)
+    let role = if org.owner_id == Some(access.actor().id()) {
+        Some(Role::Owner)
     } else {
-        access.role.map(|_| orgbase_domain::Role::Admin)
+        access.role().map(|_| Role::Admin)
     };
     Ok(Json(OrgView::new(org, role)))
 }
 
 pub async fn audit(
     State(s): State<AppState>,
-    OrgAuth(_, access): OrgAuth<perm::AuditRead>,
+    OrgAuth(access): OrgAuth<perm::AuditRead>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<impl IntoResponse> {
     let events = s
         .svc
-        .org_audit(&access, q.action.as_deref(), q.page()?)
+        .orgs()
+        .audit(&access, q.action.as_deref(), q.page()?)
         .await?;
     Ok(Json(page(events, AuditView::from)))
 }

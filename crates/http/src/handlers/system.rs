@@ -1,6 +1,6 @@
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use serde_json::json;
 
@@ -13,19 +13,8 @@ pub async fn healthz() -> impl IntoResponse {
 
 /// Ready when the database answers.
 pub async fn readyz(State(s): State<AppState>) -> Result<impl IntoResponse, Problem> {
-    match s.svc.store().ping().await {
-        Ok(()) => Ok(Json(
-            json!({"status": "ready", "database": s.svc.store().backend()}),
-        )),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "not_ready",
-                "the database does not answer",
-            ))
-        }
-    }
+    let backend = s.svc.ready().await?;
+    Ok(Json(json!({"status": "ready", "database": backend})))
 }
 
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

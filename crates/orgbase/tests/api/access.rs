@@ -296,9 +296,13 @@ async fn allow_and_block_lists(b: Backend) {
     let svc = app
         .restart_services(|s| s.access_blocked_emails = Some("ok@example.com".into()))
         .await;
-    let err = svc.authenticate(&ok, Default::default()).await.unwrap_err();
+    let authz = svc.services.authz();
+    let err = authz
+        .authenticate(&ok, Default::default())
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "email_blocked");
-    assert!(svc.authenticate(&admin, Default::default()).await.is_ok());
+    assert!(authz.authenticate(&admin, Default::default()).await.is_ok());
 }
 story!(allow_and_block_lists);
 
@@ -608,16 +612,20 @@ async fn system_org_is_synced_from_the_environment(b: Backend) {
     let (_, sys) = app.get("/api/v1/orgs/system", &admin).await;
     assert_eq!(sys["default_framework"], "openwebui");
     assert_eq!(sys["default_language_model"], "gpt-4o-mini");
-    let stored = app.svc.store().system_org().await.unwrap().unwrap();
+    let stored = app.store.system_org().await.unwrap().unwrap();
     let key = stored.config["providers"]["openai"]["api_key"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(key.starts_with("enc:v1:"), "sealed at rest: {key}");
+    let master =
+        orgbase_service::secrets::MasterKey::from_env_value(crate::harness::TEST_MASTER_KEY)
+            .unwrap();
+    let secrets = orgbase_service::secrets::SecretBox::new(&master);
     assert!(!stored.config.to_string().contains("secret-value"));
     assert_eq!(
-        app.svc
-            .open_secret(stored.id, "providers.openai.api_key", &key)
+        secrets
+            .open_for(&format!("{}:providers.openai.api_key", stored.id), &key)
             .unwrap(),
         "sk-proj-secret-value-1234"
     );
@@ -641,7 +649,7 @@ async fn system_org_is_synced_from_the_environment(b: Backend) {
             s.system.openai_model = Some("gpt-4o".into());
         })
         .await;
-    let again = svc.store().system_org().await.unwrap().unwrap();
+    let again = svc.store.system_org().await.unwrap().unwrap();
     assert_eq!(
         again.config["providers"]["openai"]["default_model"],
         "gpt-4o"

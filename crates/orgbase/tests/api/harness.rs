@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use orgbase::server::App;
 use orgbase::settings::{Settings, SignupModeArg};
 use orgbase_domain::{ManualClock, Timestamp};
-use orgbase_service::Services;
-use orgbase_store::ConnectOptions;
+use orgbase_store::{ConnectOptions, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -85,7 +85,8 @@ impl Drop for Db {
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
-    pub svc: Services,
+    /// The database itself, for checking what is stored.
+    pub store: Arc<dyn Store>,
     pub clock: ManualClock,
     pub database_url: String,
     pub pg_schema: Option<String>,
@@ -176,9 +177,8 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
-        svc: app.services,
+        store: app.store,
         clock,
-
         database_url: url,
         pg_schema,
         shutdown: Some(tx),
@@ -306,7 +306,7 @@ impl TestApp {
 
     /// Services built anew over this test's database, as a restarted server would
     /// build them (no HTTP), with changed settings.
-    pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> Services {
+    pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> App {
         let mut settings = test_settings();
         settings.database_url = self.database_url.clone();
         tweak(&mut settings);
@@ -317,7 +317,6 @@ impl TestApp {
         orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone()))
             .await
             .expect("rebuild")
-            .services
     }
 
     /// A raw connection to this test's database, to check what the schema enforces.

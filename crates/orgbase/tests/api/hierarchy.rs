@@ -250,7 +250,7 @@ async fn workspace_and_project_memberships(b: Backend) {
         )
         .await,
         403,
-        "forbidden",
+        "system_admin_required",
     );
 
     // Role change and removal at project scope.

@@ -5,8 +5,8 @@ use crate::harness::{Backend, postgres_url, spawn};
 #[tokio::test]
 async fn schema_dumps_are_deterministic_and_equal_across_backends() {
     let sqlite = spawn(Backend::Sqlite).await.unwrap();
-    let a = sqlite.svc.store().schema().await.unwrap().render();
-    let b = sqlite.svc.store().schema().await.unwrap().render();
+    let a = sqlite.store.schema().await.unwrap().render();
+    let b = sqlite.store.schema().await.unwrap().render();
     assert_eq!(a, b);
     assert!(a.contains("table org_members\n"), "{a}");
     assert!(a.contains("  primary key (org_id, user_id)\n"), "{a}");
@@ -20,7 +20,7 @@ async fn schema_dumps_are_deterministic_and_equal_across_backends() {
         return;
     }
     let pg = spawn(Backend::Postgres).await.unwrap();
-    let p = pg.svc.store().schema().await.unwrap().render();
+    let p = pg.store.schema().await.unwrap().render();
     if a != p {
         let diff: Vec<String> = a
             .lines()

@@ -478,7 +478,7 @@ mod tests {
         let err = rl
             .check(Action::Login, None, Some("alice@example.com"), at(0))
             .unwrap_err();
-        assert_eq!(err.status(), 429);
+        assert_eq!(err.kind(), orgbase_domain::ErrorKind::RateLimited);
         assert_eq!(err.code(), "rate_limited");
     }
 

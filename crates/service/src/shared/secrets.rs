@@ -479,7 +479,7 @@ mod tests {
         ];
         for s in &bad {
             let err = sb.open_for("ctx", s).unwrap_err();
-            assert_eq!(err.status(), 500);
+            assert_eq!(err.kind(), orgbase_domain::ErrorKind::Internal);
             assert!(!err.to_string().contains("sk-secret-value"));
         }
         assert!(!is_sealed("sk-proj-abcdefgh1234"));

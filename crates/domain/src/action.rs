@@ -1,0 +1,95 @@
+//! The audit trail's vocabulary: every action an audit event can name, in one list.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::InvalidInput;
+
+macro_rules! actions {
+    ($($variant:ident = $name:literal),* $(,)?) => {
+        /// What an audit event records. Stored and shown as its name (`org.create`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum AuditAction { $($variant),* }
+
+        impl AuditAction {
+            pub const ALL: &'static [AuditAction] = &[$(AuditAction::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(AuditAction::$variant => $name),* }
+            }
+        }
+
+        impl FromStr for AuditAction {
+            type Err = InvalidInput;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok(AuditAction::$variant),)*
+                    _ => Err(InvalidInput::new("invalid_action", "action",
+                        format!("unknown action '{s}'; actions look like org.create"))),
+                }
+            }
+        }
+    };
+}
+
+actions! {
+    AuthLogin = "auth.login",
+    AuthLogout = "auth.logout",
+    UserSignup = "user.signup",
+    UserCreate = "user.create",
+    UserUpdate = "user.update",
+    UserPromote = "user.promote",
+    UserPasswordChange = "user.password_change",
+    UserPasswordSet = "user.password_set",
+    ApiKeyCreate = "api_key.create",
+    ApiKeyDelete = "api_key.delete",
+    OrgCreate = "org.create",
+    OrgUpdate = "org.update",
+    OrgDelete = "org.delete",
+    OrgRestore = "org.restore",
+    OrgTransfer = "org.transfer",
+    WorkspaceCreate = "workspace.create",
+    ProjectCreate = "project.create",
+    MemberAdd = "member.add",
+    MemberJoin = "member.join",
+    MemberRoleChange = "member.role_change",
+    MemberRemove = "member.remove",
+    SignupUpdate = "signup.update",
+    DomainAdd = "domain.add",
+    DomainRemove = "domain.remove",
+    InvitationCreate = "invitation.create",
+    InvitationResend = "invitation.resend",
+    InvitationRevoke = "invitation.revoke",
+    InvitationAccept = "invitation.accept",
+    InvitationDecline = "invitation.decline",
+    SystemSync = "system.sync",
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for &a in AuditAction::ALL {
+            assert_eq!(a.as_str().parse::<AuditAction>().unwrap(), a);
+            assert!(seen.insert(a.as_str()), "{a} twice");
+            let (noun, verb) = a.as_str().split_once('.').unwrap();
+            assert!(!noun.is_empty() && !verb.is_empty());
+        }
+        assert!("org.explode".parse::<AuditAction>().is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! The caller's own account: who they are, their password, their personal API keys.
+
+use orgbase_domain::{ApiKeyId, AuditAction, Name, Password, Slug};
+use orgbase_store::{ApiKey, Membership, Page, PageRequest, User};
+use serde_json::json;
+
+use crate::Core;
+use crate::error::{Error, Result};
+use crate::shared::audit::Event;
+use crate::shared::authz::{Actor, Credential};
+use crate::shared::crypto::{TokenKind, new_token};
+
+pub struct MeView {
+    pub user: User,
+    pub memberships: Vec<(Membership, Slug)>,
+}
+
+pub struct ApiKeyCreated {
+    pub key: ApiKey,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+}
+
+/// API keys may live at most this long when an expiry is asked for.
+const MAX_KEY_DAYS: i64 = 3650;
+
+/// The caller's own account. Every use case takes the authenticated [`Actor`].
+pub struct Me<'a>(pub(crate) &'a Core);
+
+impl Me<'_> {
+    pub async fn show(&self, actor: &Actor) -> Result<MeView> {
+        let memberships = self.0.store.memberships_of(actor.id()).await?;
+        Ok(MeView {
+            user: actor.user().clone(),
+            memberships,
+        })
+    }
+
+    /// Changes the caller's password and ends all their other sessions.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
+        let core = self.0;
+        let current = Password::for_login(current)?;
+        let new = Password::parse(new)?;
+        if !core
+            .hasher
+            .verify(current.expose(), actor.user().password_hash.as_deref())
+            .await?
+        {
+            return Err(Error::forbidden(
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+        let hash = core.hasher.hash(new.expose()).await?;
+        let now = core.clock.now();
+        let keep = match actor.credential() {
+            Credential::Session(s) => Some(s),
+            Credential::ApiKey(_) => None,
+        };
+        let mut change = core.change(actor.into()).await?;
+        change.set_password_hash(actor.id(), &hash, now).await?;
+        let ended = change.delete_sessions_of(actor.id(), keep).await?;
+        change
+            .record(
+                Event::new(AuditAction::UserPasswordChange, "user", actor.id())
+                    .details(json!({"sessions_ended": ended})),
+            )
+            .await?;
+        change.commit().await
+    }
+
+    pub async fn create_api_key(
+        &self,
+        actor: &Actor,
+        name: &str,
+        expires_in_days: Option<i64>,
+    ) -> Result<ApiKeyCreated> {
+        let name = Name::parse(name, "name")?;
+        if let Some(d) = expires_in_days
+            && !(1..=MAX_KEY_DAYS).contains(&d)
+        {
+            return Err(Error::bad_request(
+                "invalid_expiry",
+                format!("expires_in_days must be 1 to {MAX_KEY_DAYS}"),
+            ));
+        }
+        let now = self.0.clock.now();
+        let t = new_token(TokenKind::ApiKey)?;
+        let key = ApiKey {
+            id: ApiKeyId::new(now),
+            user_id: actor.id(),
+            name: name.as_str().to_string(),
+            prefix: t.plaintext.chars().take(12).collect(),
+            token_hash: t.hash,
+            created_at: now,
+            expires_at: expires_in_days.map(|d| now.plus_seconds(d * 86_400)),
+            last_used_at: None,
+        };
+        let mut change = self.0.change(actor.into()).await?;
+        change.insert_api_key(&key).await?;
+        change
+            .record(
+                Event::new(AuditAction::ApiKeyCreate, "api_key", key.id)
+                    .details(json!({"name": key.name, "prefix": key.prefix})),
+            )
+            .await?;
+        change.commit().await?;
+        Ok(ApiKeyCreated {
+            key,
+            token: t.plaintext,
+        })
+    }
+
+    pub async fn api_keys(&self, actor: &Actor, page: PageRequest) -> Result<Page<ApiKey>> {
+        Ok(self.0.store.api_keys_of(actor.id(), page).await?)
+    }
+
+    pub async fn delete_api_key(&self, actor: &Actor, id: ApiKeyId) -> Result<()> {
+        let mut change = self.0.change(actor.into()).await?;
+        if !change.delete_api_key(actor.id(), id).await? {
+            return Err(Error::not_found("api_key_not_found", "API key"));
+        }
+        change
+            .record(Event::new(AuditAction::ApiKeyDelete, "api_key", id))
+            .await?;
+        change.commit().await
+    }
+}

@@ -1,0 +1,8 @@
+//! The parts every capability stands on. Nothing here imports a capability.
+
+pub(crate) mod audit;
+pub mod authz;
+pub mod crypto;
+pub(crate) mod provision;
+pub mod ratelimit;
+pub mod secrets;
