@@ -1,6 +1,6 @@
-//! The Orgbase binary's library half: settings, assembly and serving, the benchmark.
-//! `main.rs` is only the command line over it; tests use it directly.
+//! The Orgbase binary's library half: settings, assembly and serving.
+//! `main.rs` is only the command line over it; tests and the benchmark use it directly.
 
-pub mod bench;
+pub mod exe;
 pub mod server;
 pub mod settings;

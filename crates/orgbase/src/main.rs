@@ -1,9 +1,10 @@
 //! `orgbase`: the server and its command line.
 
+use std::ffi::OsString;
 use std::io::Read;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
 use orgbase_service::{NewOrgInput, UserPatch, UserRef};
@@ -45,8 +46,13 @@ enum Command {
     #[command(subcommand)]
     Schema(SchemaCommand),
     /// Seed a database, drive HTTP load at the server and report throughput, latency
-    /// and memory.
-    Bench(orgbase::bench::BenchArgs),
+    /// and memory (runs the `orgbase-bench` binary; `orgbase bench --help`).
+    #[command(disable_help_flag = true)]
+    Bench {
+        /// Passed on to `orgbase-bench` (see `bench_args`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<OsString>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -107,6 +113,9 @@ fn init_logs(s: &Settings) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if let Some(args) = bench_args() {
+        return bench(args);
+    }
     let cli = Cli::parse();
     let s = cli.settings;
     match cli.command {
@@ -239,7 +248,57 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", store.schema().await?.render());
             Ok(())
         }
-        Command::Bench(args) => orgbase::bench::run(&s, args).await,
+        Command::Bench { args } => bench(args),
+    }
+}
+
+/// `orgbase [flags] bench ARGS`: runs `orgbase-bench [flags] ARGS`, the benchmark in a
+/// binary of its own so the server carries no HTTP client. Checked before the command
+/// line is parsed, so every argument goes along untouched.
+fn bench_args() -> Option<Vec<OsString>> {
+    let cli = Cli::command();
+    let mut argv = std::env::args_os().skip(1);
+    let mut before = Vec::new();
+    while let Some(arg) = argv.next() {
+        let text = arg.to_string_lossy();
+        if !text.starts_with('-') {
+            // The subcommand.
+            return (text == "bench").then(|| before.into_iter().chain(argv).collect());
+        }
+        // A flag; those before the subcommand are settings, most with a value.
+        let takes_value = text.strip_prefix("--").is_some_and(|long| {
+            cli.get_arguments()
+                .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+        });
+        before.push(arg);
+        if takes_value {
+            before.extend(argv.next());
+        }
+    }
+    None
+}
+
+fn bench(args: Vec<OsString>) -> anyhow::Result<()> {
+    let Some(exe) = orgbase::exe::find("orgbase-bench") else {
+        anyhow::bail!(
+            "`orgbase bench` runs the orgbase-bench binary, which is neither beside this \
+             orgbase nor on PATH; build it with `cargo build --release -p orgbase-bench`"
+        );
+    };
+    let mut cmd = std::process::Command::new(&exe);
+    cmd.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        Err(err).with_context(|| format!("running {}", exe.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd
+            .status()
+            .with_context(|| format!("running {}", exe.display()))?;
+        std::process::exit(status.code().unwrap_or(1))
     }
 }
 

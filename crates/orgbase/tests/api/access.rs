@@ -4,9 +4,21 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{Backend, problem, s, spawn, spawn_with};
+use crate::harness::{Backend, Test, problem, s, spawn, spawn_with};
 use crate::story;
 use orgbase::settings::SignupModeArg;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(claimed_domain_lands_users_in_their_org),
+    story!(signup_keys),
+    story!(allow_and_block_lists),
+    story!(allowed_owners_and_orgless_users),
+    story!(disabled_users_stop_at_once),
+    story!(org_admins_create_accounts),
+    story!(rate_limits_trip_and_recover),
+    story!(system_org_is_synced_from_the_environment),
+];
 
 /// The municipality example of the README: `aarhus.dk` users land in the Aarhus org.
 async fn claimed_domain_lands_users_in_their_org(b: Backend) {
@@ -116,7 +128,6 @@ async fn claimed_domain_lands_users_in_their_org(b: Backend) {
         "forbidden",
     );
 }
-story!(claimed_domain_lands_users_in_their_org);
 
 async fn signup_keys(b: Backend) {
     let Some(app) = spawn_with(b, |s| s.signup_mode = SignupModeArg::Restricted).await else {
@@ -238,7 +249,6 @@ async fn signup_keys(b: Backend) {
         .await;
     assert!(!audit.to_string().contains("keyed-Org_2026"), "{audit}");
 }
-story!(signup_keys);
 
 async fn allow_and_block_lists(b: Backend) {
     let Some(app) = spawn_with(b, |s| {
@@ -304,7 +314,6 @@ async fn allow_and_block_lists(b: Backend) {
     assert_eq!(err.code(), "email_blocked");
     assert!(authz.authenticate(&admin, Default::default()).await.is_ok());
 }
-story!(allow_and_block_lists);
 
 async fn allowed_owners_and_orgless_users(b: Backend) {
     let Some(app) = spawn_with(b, |s| {
@@ -357,7 +366,6 @@ async fn allowed_owners_and_orgless_users(b: Backend) {
         "the first org joined becomes home"
     );
 }
-story!(allowed_owners_and_orgless_users);
 
 async fn disabled_users_stop_at_once(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -444,7 +452,6 @@ async fn disabled_users_stop_at_once(b: Backend) {
         "admin"
     );
 }
-story!(disabled_users_stop_at_once);
 
 async fn org_admins_create_accounts(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -555,7 +562,6 @@ async fn org_admins_create_accounts(b: Backend) {
         201
     );
 }
-story!(org_admins_create_accounts);
 
 async fn rate_limits_trip_and_recover(b: Backend) {
     let Some(app) = spawn_with(b, |s| s.rate_limits = "on".into()).await else {
@@ -594,7 +600,6 @@ async fn rate_limits_trip_and_recover(b: Backend) {
     app.clock.advance_seconds(301);
     assert_eq!(app.login("rl@example.com", "password-123").await.0, 200);
 }
-story!(rate_limits_trip_and_recover);
 
 async fn system_org_is_synced_from_the_environment(b: Backend) {
     let Some(app) = spawn_with(b, |s| {
@@ -665,4 +670,3 @@ async fn system_org_is_synced_from_the_environment(b: Backend) {
         "system_admin_required",
     );
 }
-story!(system_org_is_synced_from_the_environment);

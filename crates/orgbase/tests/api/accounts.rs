@@ -3,8 +3,18 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{Backend, problem, s, spawn, spawn_with};
+use crate::harness::{Backend, Test, problem, s, spawn, spawn_with};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(signup_gives_a_personal_org),
+    story!(restricted_mode_refuses_signup),
+    story!(login_logout_and_tokens),
+    story!(password_change_ends_other_sessions),
+    story!(personal_api_keys),
+    story!(admin_creates_and_lists_users),
+];
 
 async fn signup_gives_a_personal_org(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -36,7 +46,6 @@ async fn signup_gives_a_personal_org(b: Backend) {
     // Password hashes never leave the server.
     assert!(users.to_string().find("argon2").is_none());
 }
-story!(signup_gives_a_personal_org);
 
 async fn restricted_mode_refuses_signup(b: Backend) {
     let Some(app) = spawn_with(b, |s| {
@@ -56,7 +65,6 @@ async fn restricted_mode_refuses_signup(b: Backend) {
         .await;
     problem(&r, 403, "signup_closed");
 }
-story!(restricted_mode_refuses_signup);
 
 async fn login_logout_and_tokens(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -105,7 +113,6 @@ async fn login_logout_and_tokens(b: Backend) {
         "unauthenticated",
     );
 }
-story!(login_logout_and_tokens);
 
 async fn password_change_ends_other_sessions(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -151,7 +158,6 @@ async fn password_change_ends_other_sessions(b: Backend) {
         200
     );
 }
-story!(password_change_ends_other_sessions);
 
 async fn personal_api_keys(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -226,7 +232,6 @@ async fn personal_api_keys(b: Backend) {
     );
     problem(&app.get("/api/v1/me", &token).await, 401, "unauthenticated");
 }
-story!(personal_api_keys);
 
 async fn admin_creates_and_lists_users(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -300,4 +305,3 @@ async fn admin_creates_and_lists_users(b: Backend) {
     assert_eq!(seen, dedup);
     assert_eq!(seen.len(), 5, "{seen:?}");
 }
-story!(admin_creates_and_lists_users);

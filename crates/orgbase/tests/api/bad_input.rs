@@ -3,8 +3,11 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{Backend, problem, spawn};
+use crate::harness::{Backend, Test, problem, spawn};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[story!(bad_input_is_refused_cleanly)];
 
 async fn bad_input_is_refused_cleanly(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -226,4 +229,3 @@ async fn bad_input_is_refused_cleanly(b: Backend) {
     let (_, mine) = app.get("/api/v1/orgs", &a.token).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
 }
-story!(bad_input_is_refused_cleanly);

@@ -3,6 +3,15 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use crate::harness::Test;
+use crate::test_on;
+
+/// The tests of this module, in order (see `harness::Test`): the commands run on SQLite.
+pub const TESTS: &[Test] = &[
+    test_on!(Sqlite, fn admin_org_and_schema_commands),
+    test_on!(Sqlite, fn serve_prints_where_to_go_next),
+];
+
 fn orgbase(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));
     cmd.args(args)
@@ -32,7 +41,6 @@ fn orgbase(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, Strin
     )
 }
 
-#[test]
 fn admin_org_and_schema_commands() {
     let dir = std::env::temp_dir().join(format!("orgbase-cli-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -128,7 +136,6 @@ fn admin_org_and_schema_commands() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-#[test]
 fn serve_prints_where_to_go_next() {
     let dir = std::env::temp_dir().join(format!("orgbase-serve-{}", uuid::Uuid::now_v7().simple()));
     std::fs::create_dir_all(&dir).unwrap();

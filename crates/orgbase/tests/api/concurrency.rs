@@ -4,8 +4,11 @@ use std::collections::HashSet;
 
 use serde_json::json;
 
-use crate::harness::{Backend, s, spawn};
+use crate::harness::{Backend, Test, s, spawn};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[story!(slug_race), story!(concurrent_writes)];
 
 /// 50 requests create an org with the same name at once: all succeed, each with its
 /// own slug (`acme`, `acme-2`, ... `acme-50`).
@@ -39,7 +42,6 @@ async fn slug_race(b: Backend) {
     let (_, mine) = app.get("/api/v1/orgs?limit=200", &a.token).await;
     assert_eq!(mine["items"].as_array().unwrap().len(), 51);
 }
-story!(slug_race);
 
 /// Many concurrent writers on one org: nothing lost, nothing duplicated.
 async fn concurrent_writes(b: Backend) {
@@ -89,4 +91,3 @@ async fn concurrent_writes(b: Backend) {
         .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 40);
 }
-story!(concurrent_writes);

@@ -1,11 +1,16 @@
 //! Each test spawns the real application in-process on port 0, over a fresh database:
 //! a new SQLite file, or a new schema in the PostgreSQL named by
 //! `ORGBASE_TEST_POSTGRES_URL`. Every story runs once per backend (see `story!`).
+//!
+//! Each module lists its tests in `TESTS`; `main.rs` turns them into libtest-mimic
+//! trials named `<backend>::<module>::<test>`. Without `ORGBASE_TEST_POSTGRES_URL` the
+//! `postgres::` trials are marked ignored, so they are reported as such.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use libtest_mimic::Trial;
 use orgbase::server::App;
 use orgbase::settings::{Settings, SignupModeArg};
 use orgbase_domain::{ManualClock, Timestamp};
@@ -24,21 +29,103 @@ pub const ADMIN_PASSWORD: &str = "root-password-1";
 pub const TEST_MASTER_KEY: &str =
     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
-/// Runs a story on SQLite and on PostgreSQL, as two tests.
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// One entry of a module's `TESTS`.
+pub enum Test {
+    /// Runs on each backend: two trials (see `story!`).
+    Story {
+        module: &'static str,
+        name: &'static str,
+        run: fn(Backend),
+    },
+    /// Runs once, named after the backend it needs (see `test_on!`).
+    Once {
+        backend: Backend,
+        module: &'static str,
+        name: &'static str,
+        run: fn(),
+    },
+}
+
+/// `story!(name)`: the story `async fn name(b: Backend)`, as one trial per backend.
 #[macro_export]
 macro_rules! story {
     ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name($crate::harness::Backend::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name($crate::harness::Backend::Postgres).await
-            }
+        $crate::harness::Test::Story {
+            module: module_path!(),
+            name: stringify!($name),
+            run: |b| $crate::harness::block_on($name(b)),
         }
     };
+}
+
+/// `test_on!(Sqlite, name)`: the test `async fn name()`, as one trial that needs this
+/// backend; `test_on!(Sqlite, fn name)` for a plain `fn name()`.
+#[macro_export]
+macro_rules! test_on {
+    ($backend:ident, fn $name:ident) => {
+        $crate::harness::Test::Once {
+            backend: $crate::harness::Backend::$backend,
+            module: module_path!(),
+            name: stringify!($name),
+            run: $name,
+        }
+    };
+    ($backend:ident, $name:ident) => {
+        $crate::harness::Test::Once {
+            backend: $crate::harness::Backend::$backend,
+            module: module_path!(),
+            name: stringify!($name),
+            run: || $crate::harness::block_on($name()),
+        }
+    };
+}
+
+impl Test {
+    /// The trials of this test: `<backend>::<module>::<name>`, the PostgreSQL ones
+    /// ignored when `ORGBASE_TEST_POSTGRES_URL` is not set.
+    pub fn trials(&self) -> Vec<Trial> {
+        match *self {
+            Test::Story { module, name, run } => [Backend::Sqlite, Backend::Postgres]
+                .into_iter()
+                .map(|b| trial(b, module, name, move || run(b)))
+                .collect(),
+            Test::Once {
+                backend,
+                module,
+                name,
+                run,
+            } => vec![trial(backend, module, name, run)],
+        }
+    }
+}
+
+fn trial(backend: Backend, module: &str, name: &str, run: impl FnOnce() + Send + 'static) -> Trial {
+    // `module_path!()` starts with the crate: `api::orgs`.
+    let module = module.split_once("::").map_or(module, |(_, m)| m);
+    Trial::test(format!("{}::{module}::{name}", backend.name()), move || {
+        run();
+        Ok(())
+    })
+    .with_ignored_flag(backend == Backend::Postgres && postgres_url().is_none())
+}
+
+/// Runs a test on a runtime of its own: multi-threaded, two workers.
+pub fn block_on(test: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("test runtime")
+        .block_on(test)
 }
 
 pub fn postgres_url() -> Option<String> {
@@ -118,6 +205,8 @@ pub fn test_settings() -> Settings {
     s
 }
 
+/// The application over a fresh database of `backend`. Always `Some` (a missing
+/// PostgreSQL is a failure); stories read `let Some(app) = spawn(b).await else ...`.
 pub async fn spawn(backend: Backend) -> Option<TestApp> {
     spawn_with(backend, |_| {}).await
 }
@@ -135,12 +224,9 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
             (Db::Sqlite(dir), url, None)
         }
         Backend::Postgres => {
-            let Some(admin_url) = postgres_url() else {
-                eprintln!(
-                    "skipped: ORGBASE_TEST_POSTGRES_URL is not set, so this PostgreSQL run does nothing"
-                );
-                return None;
-            };
+            // Only reached without the URL when ignored trials are asked for.
+            let admin_url = postgres_url()
+                .expect("ORGBASE_TEST_POSTGRES_URL is not set: no PostgreSQL to test on");
             let schema = format!("t_{id}");
             {
                 use sqlx::Connection;

@@ -2,8 +2,14 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, problem, s, spawn};
+use crate::harness::{Backend, Test, problem, s, spawn};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(workspace_and_project_memberships),
+    story!(schema_enforces_membership_rules),
+];
 
 async fn workspace_and_project_memberships(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -319,7 +325,6 @@ async fn workspace_and_project_memberships(b: Backend) {
         "workspace_not_found",
     );
 }
-story!(workspace_and_project_memberships);
 
 /// The schema itself enforces one membership per (user, scope) and cascades deletes.
 async fn schema_enforces_membership_rules(b: Backend) {
@@ -391,4 +396,3 @@ async fn schema_enforces_membership_rules(b: Backend) {
         Backend::Postgres => check!(app.raw_postgres().await),
     }
 }
-story!(schema_enforces_membership_rules);

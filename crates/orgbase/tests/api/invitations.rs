@@ -5,9 +5,16 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::json;
 
-use crate::harness::{Backend, problem, s, spawn, spawn_with};
+use crate::harness::{Backend, Test, problem, s, spawn, spawn_with};
 use crate::story;
 use orgbase::settings::SignupModeArg;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(invitation_lifecycle_and_refusals),
+    story!(invitations_into_workspaces_and_at_signup),
+    story!(signup_and_accept_races),
+];
 
 async fn invitation_lifecycle_and_refusals(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -217,7 +224,6 @@ async fn invitation_lifecycle_and_refusals(b: Backend) {
         assert!(actions.contains(&a.to_string()), "{a} in {actions:?}");
     }
 }
-story!(invitation_lifecycle_and_refusals);
 
 async fn invitations_into_workspaces_and_at_signup(b: Backend) {
     let Some(app) = spawn_with(b, |s| s.signup_mode = SignupModeArg::Restricted).await else {
@@ -330,7 +336,6 @@ async fn invitations_into_workspaces_and_at_signup(b: Backend) {
         "invitation_used",
     );
 }
-story!(invitations_into_workspaces_and_at_signup);
 
 /// Two sign-ups with one e-mail at once: one user. Racing accepts of one invitation:
 /// one membership.
@@ -401,4 +406,3 @@ async fn signup_and_accept_races(b: Backend) {
         .await;
     assert_eq!(audit["items"].as_array().unwrap().len(), 1);
 }
-story!(signup_and_accept_races);

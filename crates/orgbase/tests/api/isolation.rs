@@ -2,8 +2,15 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, problem, spawn};
+use crate::harness::{Backend, Test, problem, spawn};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(strangers_get_404_members_get_403),
+    story!(deleted_orgs_disappear_for_members),
+    story!(one_query_path_matches_two_step_path),
+];
 
 async fn strangers_get_404_members_get_403(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -242,7 +249,6 @@ async fn strangers_get_404_members_get_403(b: Backend) {
         "use_invitations",
     );
 }
-story!(strangers_get_404_members_get_403);
 
 async fn deleted_orgs_disappear_for_members(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -292,7 +298,6 @@ async fn deleted_orgs_disappear_for_members(b: Backend) {
         200
     );
 }
-story!(deleted_orgs_disappear_for_members);
 
 /// Org-scoped reads authenticate and authorize in one query for sessions; the answers
 /// must be exactly those of the two-step path (used for API keys).
@@ -370,4 +375,3 @@ async fn one_query_path_matches_two_step_path(b: Backend) {
         "unauthenticated",
     );
 }
-story!(one_query_path_matches_two_step_path);

@@ -1,4 +1,9 @@
 //! The integration suite: real HTTP through the real router, real databases.
+//!
+//! A libtest-mimic harness (`harness = false`): every module lists its tests in
+//! `TESTS`, each becomes one trial per backend it runs on, `sqlite::<module>::<test>`
+//! or `postgres::<module>::<test>`. Filters, `--exact`, `--list`, `--ignored` work as
+//! with the built-in harness.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
@@ -14,3 +19,30 @@ mod isolation;
 mod orgs;
 mod platform;
 mod schema;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
+    let modules = [
+        access::TESTS,
+        accounts::TESTS,
+        bad_input::TESTS,
+        cli::TESTS,
+        concurrency::TESTS,
+        hierarchy::TESTS,
+        invitations::TESTS,
+        isolation::TESTS,
+        orgs::TESTS,
+        platform::TESTS,
+        schema::TESTS,
+    ];
+    let trials = modules
+        .iter()
+        .flat_map(|m| m.iter())
+        .flat_map(|t| t.trials());
+    if harness::postgres_url().is_none() && !args.list {
+        eprintln!("ORGBASE_TEST_POSTGRES_URL is not set: the postgres:: trials are ignored.");
+    }
+    libtest_mimic::run(&args, trials.collect()).exit_code()
+}

@@ -2,8 +2,17 @@
 
 use serde_json::json;
 
-use crate::harness::{Backend, problem, s, spawn};
+use crate::harness::{Backend, Test, problem, s, spawn};
 use crate::story;
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(create_read_update),
+    story!(delete_restore_and_refusals),
+    story!(transfer_ownership),
+    story!(audit_trail),
+    story!(admins_create_orgs_for_others),
+];
 
 async fn create_read_update(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -143,7 +152,6 @@ async fn create_read_update(b: Backend) {
         "org_not_found",
     );
 }
-story!(create_read_update);
 
 async fn delete_restore_and_refusals(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -229,7 +237,6 @@ async fn delete_restore_and_refusals(b: Backend) {
         "system_org_protected",
     );
 }
-story!(delete_restore_and_refusals);
 
 async fn transfer_ownership(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -309,7 +316,6 @@ async fn transfer_ownership(b: Backend) {
         "invalid_body",
     );
 }
-story!(transfer_ownership);
 
 async fn audit_trail(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -374,7 +380,6 @@ async fn audit_trail(b: Backend) {
         "system_admin_required",
     );
 }
-story!(audit_trail);
 
 async fn admins_create_orgs_for_others(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -430,4 +435,3 @@ async fn admins_create_orgs_for_others(b: Backend) {
         .await;
     assert!(everything.to_string().contains("odense-kommune"));
 }
-story!(admins_create_orgs_for_others);

@@ -3,8 +3,15 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::harness::{Backend, spawn};
-use crate::story;
+use crate::harness::{Backend, Test, spawn};
+use crate::{story, test_on};
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(health_ready_metrics),
+    test_on!(Sqlite, every_route_is_documented),
+    story!(client_address_behind_trusted_proxies),
+];
 
 async fn health_ready_metrics(b: Backend) {
     let Some(app) = spawn(b).await else { return };
@@ -61,10 +68,8 @@ async fn health_ready_metrics(b: Backend) {
         "{text}"
     );
 }
-story!(health_ready_metrics);
 
 /// Every route is in the OpenAPI document, and every documented operation is routed.
-#[tokio::test]
 async fn every_route_is_documented() {
     let api = orgbase_http::routes();
     let Some(app) = spawn(Backend::Sqlite).await else {
@@ -178,4 +183,3 @@ async fn client_address_behind_trusted_proxies(b: Backend) {
         .await;
     assert_eq!(s(&audit["items"][0]["client_addr"]), "127.0.0.1");
 }
-story!(client_address_behind_trusted_proxies);

@@ -106,14 +106,9 @@ pub fn random_hex(bytes: usize) -> Result<String> {
     Ok(hex(&buf))
 }
 
+/// Lower-case hex.
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
+    hex::encode(bytes)
 }
 
 /// What kind of secret a token is; the prefix makes leaked tokens recognizable to

@@ -306,14 +306,9 @@ fn make_key(action: Action, kind: &str, part: &str) -> String {
     }
 }
 
+/// Lower-case hex.
 fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    s
+    hex::encode(bytes)
 }
 
 fn millis_to_retry_secs(ms: i64) -> u64 {

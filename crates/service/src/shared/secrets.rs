@@ -316,19 +316,9 @@ fn warn_if_exposed(_path: &Path) {}
 
 // ---- hex and base64 ----
 
+/// Hex of either case, an even number of digits.
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    fn digit(c: u8) -> Option<u8> {
-        char::from(c)
-            .to_digit(16)
-            .and_then(|d| u8::try_from(d).ok())
-    }
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    s.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some((digit(pair[0])? << 4) | digit(pair[1])?))
-        .collect()
+    hex::decode(s).ok()
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -340,66 +330,27 @@ enum Alphabet {
 }
 
 fn encode_base64url(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let digit = |v: u32| char::from(DIGITS[(v & 0x3f) as usize]);
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        acc = (acc << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 6 {
-            bits -= 6;
-            out.push(digit(acc >> bits));
-        }
-        acc &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(digit(acc << (6 - bits)));
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Strict base64: one alphabet, `=` padding only where allowed (and then complete, so
 /// the length is a multiple of 4), and zero unused bits in the last character.
 fn decode_base64(s: &str, alphabet: Alphabet, allow_padding: bool) -> Option<Vec<u8>> {
-    fn digit(c: u8, alphabet: Alphabet) -> Option<u32> {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' if alphabet == Alphabet::Standard => 62,
-            b'/' if alphabet == Alphabet::Standard => 63,
-            b'-' if alphabet == Alphabet::UrlSafe => 62,
-            b'_' if alphabet == Alphabet::UrlSafe => 63,
-            _ => return None,
-        };
-        Some(u32::from(v))
-    }
-    let body = if allow_padding {
-        let unpadded = s.trim_end_matches('=');
-        let padding = s.len() - unpadded.len();
-        if padding > 0 && (padding > 2 || !s.len().is_multiple_of(4)) {
-            return None;
-        }
-        unpadded
+    use base64::Engine as _;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    let padding = if allow_padding && s.ends_with('=') {
+        DecodePaddingMode::RequireCanonical
     } else {
-        s
+        DecodePaddingMode::RequireNone
     };
-    if body.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(body.len() / 4 * 3 + 2);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in body.bytes() {
-        acc = (acc << 6) | digit(c, alphabet)?;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(((acc >> bits) & 0xff) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    (acc == 0).then_some(out)
+    let alphabet = match alphabet {
+        Alphabet::Standard => &base64::alphabet::STANDARD,
+        Alphabet::UrlSafe => &base64::alphabet::URL_SAFE,
+    };
+    // Unused bits must be zero: `decode_allow_trailing_bits` is off by default.
+    let config = GeneralPurposeConfig::new().with_decode_padding_mode(padding);
+    GeneralPurpose::new(alphabet, config).decode(s).ok()
 }
 
 #[cfg(test)]

@@ -621,7 +621,7 @@ impl ServerProcess {
             .and_then(|l| l.local_addr())
             .context("finding a free port")?
             .port();
-        let exe = std::env::current_exe().context("finding the orgbase binary")?;
+        let exe = crate::server_exe()?;
         let mut cmd = Command::new(exe);
         cmd.arg("serve")
             .arg("--bind")
