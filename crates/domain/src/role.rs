@@ -202,6 +202,8 @@ macro_rules! str_enum {
         pub enum $name { $($variant),* }
 
         impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $s),* }
             }

@@ -197,44 +197,95 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
     }
 }
 
-/// `?limit=&cursor=` plus the filters some lists take.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    pub limit: Option<String>,
-    pub cursor: Option<String>,
-    pub action: Option<String>,
-    pub org: Option<String>,
-    pub include_deleted: Option<bool>,
-}
-
+/// Paging parameters of a list: `?limit=&cursor=`.
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
 
-impl ListQuery {
-    pub fn page(&self) -> Result<PageRequest, Problem> {
-        let limit = match &self.limit {
-            None => DEFAULT_LIMIT,
-            Some(s) => match s.parse::<u32>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    return Err(Error::bad_request(
-                        "invalid_limit",
-                        format!("limit must be 1 to {MAX_LIMIT}"),
-                    )
-                    .into());
-                }
-            },
-        };
-        let after = match &self.cursor {
-            None => None,
-            Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
-                Error::bad_request("invalid_cursor", "cursor is not one this server gave out")
-            })?),
-        };
-        Ok(PageRequest { after, limit })
-    }
+/// The page asked for; a bad limit or cursor is a 400 problem.
+fn page_request(limit: Option<&str>, cursor: Option<&str>) -> Result<PageRequest, Problem> {
+    let limit = match limit {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(Error::bad_request(
+                    "invalid_limit",
+                    format!("limit must be 1 to {MAX_LIMIT}"),
+                )
+                .into());
+            }
+        },
+    };
+    let after = match cursor {
+        None => None,
+        Some(c) => Some(Uuid::parse_str(c).map_err(|_| {
+            Error::bad_request("invalid_cursor", "cursor is not one this server gave out")
+        })?),
+    };
+    Ok(PageRequest { after, limit })
 }
+
+/// Declares a list's query struct: the paging parameters plus the list's own filters.
+/// `limit` is kept as text so that a bad one gets this server's own problem document.
+macro_rules! list_query {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+        #[serde(deny_unknown_fields)]
+        #[into_params(parameter_in = Query)]
+        pub struct $name {
+            /// Items per page (1 to 200, default 50).
+            #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+            pub limit: Option<String>,
+            /// `next_cursor` of the previous page.
+            pub cursor: Option<String>,
+            $($(#[$fmeta])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            pub fn page(&self) -> Result<PageRequest, Problem> {
+                page_request(self.limit.as_deref(), self.cursor.as_deref())
+            }
+        }
+    };
+}
+
+list_query!(
+    /// `?limit=&cursor=`.
+    PageQuery {}
+);
+list_query!(
+    /// An org's audit log: paging and an action filter.
+    AuditQuery {
+        /// Only events of this action, e.g. `org.created`.
+        action: Option<String>,
+    }
+);
+list_query!(
+    /// The global audit log: paging, an org filter and an action filter.
+    AdminAuditQuery {
+        /// Only events of this organization (its id).
+        #[param(value_type = Option<uuid::Uuid>)]
+        org: Option<String>,
+        /// Only events of this action, e.g. `org.created`.
+        action: Option<String>,
+    }
+);
+list_query!(
+    /// All organizations: paging, and whether to include deleted ones.
+    AdminOrgsQuery {
+        /// Include soft-deleted organizations.
+        include_deleted: Option<bool>,
+    }
+);
+list_query!(
+    /// Invitations: paging and a status filter.
+    InvitationQuery {
+        /// Only invitations in this state.
+        #[param(value_type = Option<crate::views::InvitationStatusName>)]
+        status: Option<String>,
+    }
+);
 
 /// Query strings, with bad ones as a 400 problem.
 pub struct Query<T>(pub T);
@@ -247,38 +298,5 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
             .await
             .map(|q| Query(q.0))
             .map_err(|e| Error::bad_request("invalid_query", e.body_text()).into())
-    }
-}
-
-/// Path parameters as strings; handlers parse them, and an unparseable id is simply
-/// not found.
-pub struct PathParams(pub Vec<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for PathParams {
-    type Rejection = Problem;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<Vec<(String, String)>>::from_request_parts(parts, state)
-            .await
-            .map(|p| PathParams(p.0.into_iter().map(|(_, v)| v).collect()))
-            .map_err(|_| Error::not_found("not_found", "route").into())
-    }
-}
-
-impl PathParams {
-    pub fn get(&self, i: usize) -> &str {
-        self.0.get(i).map_or("", String::as_str)
-    }
-
-    /// The i-th parameter as an id, or the given not-found error.
-    pub fn id<T: From<Uuid>>(
-        &self,
-        i: usize,
-        code: &'static str,
-        what: &'static str,
-    ) -> Result<T, Problem> {
-        Uuid::parse_str(self.get(i))
-            .map(T::from)
-            .map_err(|_| Error::not_found(code, what).into())
     }
 }

@@ -1,155 +1,158 @@
-//! The route registry and the OpenAPI 3.1 document built from it.
+//! The route table and the OpenAPI 3.1 document built from it.
+//!
+//! Every handler carries a `#[utoipa::path]` attribute naming its method, path,
+//! parameters, body and responses; [`routes`] registers the handlers with
+//! `utoipa_axum`, which builds the router and the document from those same
+//! attributes, so a route states its method once and cannot be served undocumented.
+//! [`finish`] adds what every operation shares: the bearer scheme and the problem
+//! document as the answer to every refusal.
 
-use axum::Router;
-use axum::handler::Handler;
-use axum::routing::{MethodFilter, on};
-use serde_json::{Map, Value, json};
+use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::handlers::{access, accounts, admin, hierarchy, orgs, system};
+use crate::problem::ProblemBody;
 
-/// Documentation of one operation.
-#[derive(Debug, Clone)]
-pub struct Op {
-    pub method: &'static str,
-    pub path: &'static str,
-    pub tag: &'static str,
-    pub summary: &'static str,
-    pub auth: bool,
-    pub success: u16,
-    pub paged: bool,
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Orgbase",
+        description = "Organizations, users, memberships and roles for AI-assistant platforms."
+    ),
+    components(schemas(ProblemBody)),
+    tags(
+        (name = "system", description = "Health, readiness, metrics, this document"),
+        (name = "auth", description = "Sign-up, login, logout, one-time password links"),
+        (name = "me", description = "The caller's own account and personal API keys"),
+        (name = "orgs", description = "Organizations"),
+        (name = "audit", description = "An organization's audit log"),
+        (name = "access", description = "Who gets in: signup settings, claimed domains, accounts made by admins"),
+        (name = "invitations", description = "Invitations"),
+        (name = "members", description = "Members at org, workspace and project scope"),
+        (name = "hierarchy", description = "Workspaces and projects"),
+        (name = "check", description = "Permission checks for platforms"),
+        (name = "admin", description = "System administration"),
+    )
+)]
+struct Document;
+
+/// Every route of the server. Handlers sharing a path are registered together.
+pub fn routes() -> OpenApiRouter<AppState> {
+    use {access as a, accounts as acc, admin as adm, hierarchy as h, orgs as o, system as sys};
+    OpenApiRouter::with_openapi(Document::openapi())
+        .routes(routes!(sys::healthz))
+        .routes(routes!(sys::readyz))
+        .routes(routes!(sys::metrics))
+        .routes(routes!(sys::openapi))
+        // accounts and the caller's own account
+        .routes(routes!(acc::signup))
+        .routes(routes!(acc::login))
+        .routes(routes!(a::set_password))
+        .routes(routes!(acc::logout))
+        .routes(routes!(acc::me))
+        .routes(routes!(acc::change_password))
+        .routes(routes!(acc::list_api_keys, acc::create_api_key))
+        .routes(routes!(acc::delete_api_key))
+        // organizations
+        .routes(routes!(o::list_my_orgs, o::create_org))
+        .routes(routes!(o::get_org, o::patch_org, o::delete_org))
+        .routes(routes!(o::restore_org))
+        .routes(routes!(o::transfer_org))
+        .routes(routes!(o::org_audit))
+        // who gets in
+        .routes(routes!(a::get_signup, a::put_signup))
+        .routes(routes!(a::list_domains, a::add_domain))
+        .routes(routes!(a::remove_domain))
+        .routes(routes!(a::list_invitations, a::invite))
+        .routes(routes!(a::resend_invitation))
+        .routes(routes!(a::revoke_invitation))
+        .routes(routes!(a::accept_invitation))
+        .routes(routes!(a::decline_invitation))
+        .routes(routes!(a::create_org_user))
+        // members, workspaces, projects
+        .routes(routes!(h::list_org_members, h::add_org_member))
+        .routes(routes!(h::change_org_role, h::remove_org_member))
+        .routes(routes!(h::list_workspaces, h::create_workspace))
+        .routes(routes!(h::get_workspace))
+        .routes(routes!(h::list_projects, h::create_project))
+        .routes(routes!(h::list_workspace_members, h::add_workspace_member))
+        .routes(routes!(
+            h::change_workspace_role,
+            h::remove_workspace_member
+        ))
+        .routes(routes!(h::list_project_members, h::add_project_member))
+        .routes(routes!(h::change_project_role, h::remove_project_member))
+        // platforms and system administration
+        .routes(routes!(adm::check))
+        .routes(routes!(adm::admin_list_users, adm::admin_create_user))
+        .routes(routes!(adm::admin_update_user))
+        .routes(routes!(adm::admin_list_orgs, adm::admin_create_org))
+        .routes(routes!(adm::system_sync))
+        .routes(routes!(adm::admin_audit))
 }
 
-impl Op {
-    fn new(
-        method: &'static str,
-        path: &'static str,
-        tag: &'static str,
-        summary: &'static str,
-    ) -> Self {
-        Self {
-            method,
-            path,
-            tag,
-            summary,
-            auth: true,
-            success: 200,
-            paged: false,
-        }
-    }
-    pub fn get(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
-        Self::new("get", path, tag, summary)
-    }
-    pub fn post(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
-        Self::new("post", path, tag, summary)
-    }
-    pub fn patch(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
-        Self::new("patch", path, tag, summary)
-    }
-    pub fn put(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
-        Self::new("put", path, tag, summary)
-    }
-    pub fn delete(path: &'static str, tag: &'static str, summary: &'static str) -> Self {
-        Self::new("delete", path, tag, summary)
-    }
-    pub fn public(mut self) -> Self {
-        self.auth = false;
-        self
-    }
-    pub fn created(mut self) -> Self {
-        self.success = 201;
-        self
-    }
-    pub fn no_content(mut self) -> Self {
-        self.success = 204;
-        self
-    }
-    pub fn paged(mut self) -> Self {
-        self.paged = true;
-        self
-    }
-
-    /// `{name}` segments of the path.
-    pub fn path_params(&self) -> Vec<&'static str> {
-        self.path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .collect()
-    }
-}
-
-/// Routes and their documentation, added together.
-#[derive(Default)]
-pub struct Api {
-    pub router: Router<AppState>,
-    pub ops: Vec<Op>,
-}
-
-impl Api {
-    pub fn op<H, T>(mut self, op: Op, method: MethodFilter, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.router = self.router.route(op.path, on(method, handler));
-        self.ops.push(op);
-        self
-    }
-
-    pub fn document(&self) -> Value {
-        let mut paths = Map::new();
-        for op in &self.ops {
-            let mut params: Vec<Value> = op
-                .path_params()
-                .into_iter()
-                .map(|p| json!({"name": p, "in": "path", "required": true, "schema": {"type": "string"}}))
-                .collect();
-            if op.paged {
-                params.push(json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}}));
-                params.push(json!({"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"}));
-            }
-            let success = match op.success {
-                204 => json!({"description": "Done"}),
-                code => {
-                    json!({"description": if code == 201 { "Created" } else { "OK" }, "content": {"application/json": {}}})
+/// What every operation shares: bearer authentication unless the operation says
+/// otherwise (`security(())`), and a problem document for every refusal.
+pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "A session token (obs_…) from login or a personal API key (obk_…)",
+                ))
+                .build(),
+        ),
+    );
+    components.responses.insert(
+        "Problem".to_string(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description("An RFC 9457 problem document")
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
+    doc.security = Some(vec![SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    for item in doc.paths.paths.values_mut() {
+        let ops: [&mut Option<Operation>; 5] = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            for (status, response) in op.responses.responses.iter_mut() {
+                if let RefOr::T(r) = response
+                    && r.description.is_empty()
+                {
+                    r.description = match status.as_str() {
+                        "201" => "Created",
+                        _ => "OK",
+                    }
+                    .to_string();
                 }
-            };
-            let mut operation = json!({
-                "operationId": format!("{}_{}", op.method, op.path.trim_start_matches('/').replace(['/', '{', '}', '.', '-'], "_")),
-                "summary": op.summary,
-                "tags": [op.tag],
-                "parameters": params,
-                "responses": {
-                    op.success.to_string(): success,
-                    "default": {"$ref": "#/components/responses/Problem"}
-                }
-            });
-            if !op.auth {
-                operation["security"] = json!([]);
             }
-            if matches!(op.method, "post" | "patch" | "put") {
-                operation["requestBody"] =
-                    json!({"content": {"application/json": {"schema": {"type": "object"}}}});
-            }
-            let entry = paths
-                .entry(op.path.to_string())
-                .or_insert_with(|| json!({}));
-            entry[op.method] = operation;
+            op.responses.responses.insert(
+                "default".to_string(),
+                RefOr::Ref(Ref::from_response_name("Problem")),
+            );
         }
-        json!({
-            "openapi": "3.1.0",
-            "info": {"title": "Orgbase", "version": env!("CARGO_PKG_VERSION"),
-                     "description": "Organizations, users, memberships and roles for AI-assistant platforms."},
-            "paths": paths,
-            "security": [{"bearer": []}],
-            "components": {
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                    "description": "A session token (obs_…) from login or a personal API key (obk_…)"}},
-                "responses": {"Problem": {"description": "An RFC 9457 problem document",
-                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
-                "schemas": {"Problem": {"type": "object", "required": ["type", "title", "status", "code"],
-                    "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-                                   "detail": {"type": "string"}, "code": {"type": "string", "description": "stable machine-readable code"}}}}
-            }
-        })
     }
 }

@@ -5,7 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use orgbase_domain::ErrorKind;
 use orgbase_service::Error;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A problem document ready to send.
 #[derive(Debug)]
@@ -98,14 +99,15 @@ impl From<Error> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let title = self.status.canonical_reason().unwrap_or("Error");
-        let body = json!({
-            "type": format!("https://orgbase.dev/problems/{}", self.code),
-            "title": title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-            "code": self.code,
-        });
-        let mut res = (self.status, body.to_string()).into_response();
+        let body = ProblemBody {
+            kind: format!("https://orgbase.dev/problems/{}", self.code),
+            title,
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code,
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let mut res = (self.status, body).into_response();
         let h = res.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
@@ -121,6 +123,23 @@ impl IntoResponse for Problem {
         }
         res
     }
+}
+
+/// The body of every error response (RFC 9457), with `code` the stable name of the
+/// refusal that clients match on.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Problem)]
+pub struct ProblemBody {
+    /// `https://orgbase.dev/problems/<code>`
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status's reason phrase.
+    pub title: &'static str,
+    pub status: u16,
+    /// What went wrong, for people.
+    pub detail: String,
+    /// Stable and machine-readable, e.g. `org_not_found`.
+    pub code: &'static str,
 }
 
 /// Handlers return `Result<_, ApiError>` and use `?` on service calls.

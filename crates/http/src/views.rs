@@ -1,17 +1,74 @@
-//! What the API returns: JSON shapes of the store's records. Secrets (password
-//! hashes, token hashes) have no field here, so they cannot leak by accident.
+//! What the API returns: JSON shapes of the domain's entities, each with its schema in
+//! the OpenAPI document. Secrets (password hashes, token hashes) have no field here, so
+//! they cannot leak by accident.
 
-use orgbase_domain::{Role, Timestamp};
+use orgbase_domain::{InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind, Timestamp};
 use orgbase_service::{
     ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, Page, Project, User,
     Workspace,
 };
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use uuid::Uuid;
 
-#[derive(Serialize)]
+/// A string schema whose values are the given names, published as a named component.
+/// The names come from the domain's own lists, so the document cannot drift from them.
+macro_rules! names_schema {
+    ($(#[$meta:meta])* $name:ident, $values:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some($values))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {}
+    };
+}
+
+names_schema!(
+    /// A role, lowest to highest.
+    RoleName,
+    Role::ALL.iter().map(|r| r.as_str())
+);
+names_schema!(
+    /// A role that may be granted (owner moves only by transfer).
+    GrantableRoleName,
+    Role::ALL.iter().filter(|r| **r != Role::Owner).map(|r| r.as_str())
+);
+names_schema!(
+    /// The state of an organization.
+    OrgStatusName,
+    OrgStatus::ALL.iter().map(|s| s.as_str())
+);
+names_schema!(
+    /// The state of a membership.
+    MembershipStatusName,
+    MembershipStatus::ALL.iter().map(|s| s.as_str())
+);
+names_schema!(
+    /// The state of an invitation.
+    InvitationStatusName,
+    InvitationStatus::ALL.iter().map(|s| s.as_str())
+);
+names_schema!(
+    /// The level a membership is held at.
+    ScopeName,
+    [ScopeKind::Org, ScopeKind::Workspace, ScopeKind::Project].iter().map(|s| s.as_str())
+);
+
+/// One page of a list; pass `next_cursor` as `cursor` for the next one.
+#[derive(Serialize, ToSchema)]
 pub struct PageView<T> {
     pub items: Vec<T>,
+    /// Absent on the last page.
     pub next_cursor: Option<String>,
 }
 
@@ -22,7 +79,7 @@ pub fn page<R, T>(p: Page<R>, f: impl Fn(R) -> T) -> PageView<T> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UserView {
     pub id: Uuid,
     pub email: String,
@@ -30,8 +87,11 @@ pub struct UserView {
     pub is_system_admin: bool,
     pub enabled: bool,
     pub home_org_id: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_login_at: Option<Timestamp>,
 }
 
@@ -51,23 +111,28 @@ impl From<User> for UserView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct OrgView {
     pub id: Uuid,
     pub slug: String,
     pub name: String,
     pub description: String,
     pub is_system: bool,
+    #[schema(value_type = OrgStatusName)]
     pub status: &'static str,
     pub owner_id: Option<Uuid>,
     pub default_framework: Option<String>,
     pub default_language_model: Option<String>,
     pub public: bool,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub deleted_at: Option<Timestamp>,
     /// The caller's role in the org, when they are a member.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<RoleName>)]
     pub my_role: Option<Role>,
 }
 
@@ -92,13 +157,15 @@ impl OrgView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkspaceView {
     pub id: Uuid,
     pub org_id: Uuid,
     pub name: String,
     pub is_default: bool,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -115,14 +182,16 @@ impl From<Workspace> for WorkspaceView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProjectView {
     pub id: Uuid,
     pub org_id: Uuid,
     pub workspace_id: Uuid,
     pub name: String,
     pub is_default: bool,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -140,16 +209,21 @@ impl From<Project> for ProjectView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MembershipView {
+    #[schema(value_type = ScopeName)]
     pub scope: &'static str,
     pub scope_id: Uuid,
     pub org_id: Uuid,
     pub user_id: Uuid,
+    #[schema(value_type = RoleName)]
     pub role: Role,
+    #[schema(value_type = MembershipStatusName)]
     pub status: &'static str,
     pub invited_by: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
     pub joined_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
 }
 
@@ -169,7 +243,7 @@ impl From<Membership> for MembershipView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MemberView {
     pub email: String,
     pub name: String,
@@ -187,13 +261,16 @@ impl From<Member> for MemberView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ApiKeyView {
     pub id: Uuid,
     pub name: String,
     pub prefix: String,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_used_at: Option<Timestamp>,
 }
 
@@ -210,9 +287,10 @@ impl From<ApiKey> for ApiKeyView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuditView {
     pub id: Uuid,
+    #[schema(value_type = String, format = DateTime)]
     pub at: Timestamp,
     pub actor_user_id: Option<Uuid>,
     pub actor_api_key_id: Option<Uuid>,
@@ -220,6 +298,7 @@ pub struct AuditView {
     pub action: String,
     pub target_type: String,
     pub target_id: String,
+    #[schema(value_type = Object)]
     pub details: serde_json::Value,
     pub client_addr: Option<String>,
     pub request_id: Option<String>,
@@ -243,12 +322,14 @@ impl From<AuditEvent> for AuditView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct DomainView {
     pub domain: String,
     pub org_id: Uuid,
     pub auto_join: bool,
+    #[schema(value_type = RoleName)]
     pub role: Role,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
 
@@ -264,19 +345,25 @@ impl From<OrgDomain> for DomainView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct InvitationView {
     pub id: Uuid,
     pub org_id: Uuid,
     pub workspace_id: Option<Uuid>,
     pub project_id: Option<Uuid>,
     pub email: String,
+    #[schema(value_type = RoleName)]
     pub role: Role,
+    #[schema(value_type = InvitationStatusName)]
     pub status: &'static str,
     pub invited_by: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub accepted_at: Option<Timestamp>,
 }
 
@@ -297,4 +384,135 @@ impl From<Invitation> for InvitationView {
             accepted_at: i.accepted_at,
         }
     }
+}
+
+/// `POST /auth/login`: a session.
+#[derive(Serialize, ToSchema)]
+pub struct SessionView {
+    /// The session token (`obs_…`); send it as `Authorization: Bearer`.
+    pub token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    pub user: UserView,
+}
+
+/// `POST /auth/signup`: the new user, a session, and the personal org when one was made.
+#[derive(Serialize, ToSchema)]
+pub struct SignupView {
+    pub user: UserView,
+    pub token: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    pub organization: Option<OrgView>,
+}
+
+/// A membership of the caller, with the org's slug.
+#[derive(Serialize, ToSchema)]
+pub struct MyMembershipView {
+    #[serde(flatten)]
+    pub membership: MembershipView,
+    pub org_slug: String,
+}
+
+/// `GET /me`.
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub user: UserView,
+    pub memberships: Vec<MyMembershipView>,
+}
+
+/// A personal API key just made: the token is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyCreatedView {
+    #[serde(flatten)]
+    pub key: ApiKeyView,
+    /// The key (`obk_…`); only its hash is stored.
+    pub token: String,
+}
+
+/// An invitation just made or re-sent: the token and link are shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationCreatedView {
+    #[serde(flatten)]
+    pub invitation: InvitationView,
+    pub token: String,
+    pub accept_url: String,
+}
+
+impl From<orgbase_service::InvitationCreated> for InvitationCreatedView {
+    fn from(c: orgbase_service::InvitationCreated) -> Self {
+        Self {
+            invitation: c.invitation.into(),
+            token: c.token,
+            accept_url: c.accept_url,
+        }
+    }
+}
+
+/// `POST /invitations/accept`: the org joined.
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedView {
+    pub organization: OrgView,
+}
+
+/// `POST /orgs/{org}/users`: the account, its role, and a one-time set-password link
+/// when no password was given.
+#[derive(Serialize, ToSchema)]
+pub struct OrgUserCreatedView {
+    pub user: UserView,
+    #[schema(value_type = RoleName)]
+    pub role: Role,
+    pub set_password_token: Option<String>,
+    pub set_password_url: Option<String>,
+}
+
+/// An org's sign-up settings.
+#[derive(Serialize, ToSchema)]
+pub struct SignupSettingsView {
+    pub enabled: bool,
+    /// The signup key people type at sign-up; absent when none is set.
+    pub key: Option<String>,
+    #[schema(value_type = RoleName)]
+    pub default_role: Role,
+}
+
+impl From<orgbase_service::SignupSettings> for SignupSettingsView {
+    fn from(s: orgbase_service::SignupSettings) -> Self {
+        Self {
+            enabled: s.enabled,
+            key: s.key,
+            default_role: s.default_role,
+        }
+    }
+}
+
+/// `POST /check`: whether the user may, and their effective role there.
+#[derive(Serialize, ToSchema)]
+pub struct CheckView {
+    pub allowed: bool,
+    #[schema(value_type = Option<RoleName>)]
+    pub role: Option<Role>,
+}
+
+/// `POST /admin/system/sync`: what the sync changed.
+#[derive(Serialize, ToSchema)]
+pub struct SyncView {
+    /// One line per changed field; empty when nothing changed.
+    pub changed: Vec<String>,
+}
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct HealthView {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// `GET /readyz`.
+#[derive(Serialize, ToSchema)]
+pub struct ReadyView {
+    /// Always `ready`.
+    pub status: &'static str,
+    /// `sqlite` or `postgres`.
+    pub database: &'static str,
 }

@@ -3,55 +3,69 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use orgbase_domain::{InvitationId, ProjectId, WorkspaceId};
 use orgbase_service::{DomainInput, InvitationInput, OrgUserInput, SignupSettingsInput, perm};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ClientOrigin, ListQuery, OrgAuth, PathParams, Query};
+use crate::extract::{Auth, Body, ClientOrigin, InvitationQuery, OrgAuth, Query};
+use crate::paths::{DomainPath, InvitationPath, OrgPath, Params, id};
 use crate::problem::ApiResult;
-use crate::views::{DomainView, InvitationView, OrgView, UserView, page};
+use crate::views::{
+    AcceptedView, DomainView, GrantableRoleName, InvitationCreatedView, InvitationView,
+    OrgUserCreatedView, OrgView, PageView, SignupSettingsView, UserView, page,
+};
 
+/// Signup settings: enabled, key, default role (admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/signup", tag = "access", params(OrgPath),
+    responses((status = 200, body = SignupSettingsView)))]
 pub async fn get_signup(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::SignupManage>,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.svc.access().signup_settings(&access)))
+) -> ApiResult<Json<SignupSettingsView>> {
+    Ok(Json(s.svc.access().signup_settings(&access).into()))
 }
 
-#[derive(Deserialize)]
+/// New signup settings. A missing `key` keeps the current one (or makes one when
+/// sign-up is turned on without a key); `rotate` replaces it with a new random key.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SignupBody {
+pub struct SignupSettingsBody {
     enabled: bool,
     key: Option<String>,
     #[serde(default)]
     rotate: bool,
+    #[schema(value_type = Option<GrantableRoleName>)]
     default_role: Option<String>,
 }
 
+/// Change signup settings; rotate the key.
+#[utoipa::path(put, path = "/api/v1/orgs/{org}/signup", tag = "access", params(OrgPath),
+    request_body = SignupSettingsBody, responses((status = 200, body = SignupSettingsView)))]
 pub async fn put_signup(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::SignupManage>,
-    Body(b): Body<SignupBody>,
-) -> ApiResult<impl IntoResponse> {
+    Body(b): Body<SignupSettingsBody>,
+) -> ApiResult<Json<SignupSettingsView>> {
     let input = SignupSettingsInput {
         enabled: b.enabled,
         key: b.key,
         rotate: b.rotate,
         default_role: b.default_role,
     };
-    Ok(Json(
-        s.svc.access().set_signup_settings(&access, input).await?,
-    ))
+    let settings = s.svc.access().set_signup_settings(&access, input).await?;
+    Ok(Json(settings.into()))
 }
 
+/// E-mail domains the organization claims.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/domains", tag = "access", params(OrgPath),
+    responses((status = 200, body = PageView<DomainView>)))]
 pub async fn list_domains(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::OrgRead>,
-) -> ApiResult<impl IntoResponse> {
-    let items: Vec<DomainView> = s
+) -> ApiResult<Json<PageView<DomainView>>> {
+    let items = s
         .svc
         .access()
         .domains(&access)
@@ -59,67 +73,72 @@ pub async fn list_domains(
         .into_iter()
         .map(DomainView::from)
         .collect();
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(PageView {
+        items,
+        next_cursor: None,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A domain to claim: sign-ups with an e-mail there may join, with this role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DomainBody {
+    /// e.g. `example.com`
     domain: String,
     auto_join: Option<bool>,
+    #[schema(value_type = Option<GrantableRoleName>)]
     role: Option<String>,
 }
 
+/// Claim an e-mail domain (auto-join, role).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/domains", tag = "access", params(OrgPath),
+    request_body = DomainBody, responses((status = 201, body = DomainView)))]
 pub async fn add_domain(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::DomainsManage>,
     Body(b): Body<DomainBody>,
-) -> ApiResult<impl IntoResponse> {
-    let d = s
-        .svc
-        .access()
-        .add_domain(
-            &access,
-            DomainInput {
-                domain: b.domain,
-                auto_join: b.auto_join,
-                role: b.role,
-            },
-        )
-        .await?;
+) -> ApiResult<(StatusCode, Json<DomainView>)> {
+    let input = DomainInput {
+        domain: b.domain,
+        auto_join: b.auto_join,
+        role: b.role,
+    };
+    let d = s.svc.access().add_domain(&access, input).await?;
     Ok((StatusCode::CREATED, Json(DomainView::from(d))))
 }
 
+/// Release a claimed domain.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/domains/{domain}", tag = "access",
+    params(DomainPath), responses((status = 204, description = "Released")))]
 pub async fn remove_domain(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::DomainsManage>,
-    p: PathParams,
+    Params(p): Params<DomainPath>,
 ) -> ApiResult<StatusCode> {
-    s.svc.access().remove_domain(&access, p.get(1)).await?;
+    s.svc.access().remove_domain(&access, &p.domain).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// Whom to invite, with which role, to the org or one of its workspaces or projects.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
+    #[schema(value_type = Option<GrantableRoleName>)]
     role: Option<String>,
     workspace_id: Option<uuid::Uuid>,
     project_id: Option<uuid::Uuid>,
 }
 
-fn created_json(c: orgbase_service::InvitationCreated) -> serde_json::Value {
-    let mut v = serde_json::to_value(InvitationView::from(c.invitation)).unwrap_or_default();
-    v["token"] = json!(c.token);
-    v["accept_url"] = json!(c.accept_url);
-    v
-}
-
+/// Invite an e-mail; the token is returned once.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations", tag = "invitations",
+    params(OrgPath), request_body = InviteBody,
+    responses((status = 201, body = InvitationCreatedView)))]
 pub async fn invite(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     Body(b): Body<InviteBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<(StatusCode, Json<InvitationCreatedView>)> {
     let input = InvitationInput {
         email: b.email,
         role: b.role,
@@ -127,72 +146,75 @@ pub async fn invite(
         project_id: b.project_id.map(ProjectId),
     };
     let created = s.svc.invitations().invite(&access, input).await?;
-    Ok((StatusCode::CREATED, Json(created_json(created))))
+    Ok((StatusCode::CREATED, Json(created.into())))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InvitationQuery {
-    limit: Option<String>,
-    cursor: Option<String>,
-    status: Option<String>,
-}
-
+/// Invitations, filtered by status.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/invitations", tag = "invitations",
+    params(OrgPath, InvitationQuery), responses((status = 200, body = PageView<InvitationView>)))]
 pub async fn list_invitations(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::InvitationsManage>,
     Query(q): Query<InvitationQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let lq = ListQuery {
-        limit: q.limit,
-        cursor: q.cursor,
-        ..Default::default()
-    };
+) -> ApiResult<Json<PageView<InvitationView>>> {
     let list = s
         .svc
         .invitations()
-        .list(&access, q.status.as_deref(), lq.page()?)
+        .list(&access, q.status.as_deref(), q.page()?)
         .await?;
     Ok(Json(page(list, InvitationView::from)))
 }
 
-pub async fn resend(
+/// New token and expiry for an invitation.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/invitations/{id}/resend", tag = "invitations",
+    params(InvitationPath), responses((status = 200, body = InvitationCreatedView)))]
+pub async fn resend_invitation(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::InvitationsManage>,
-    p: PathParams,
-) -> ApiResult<impl IntoResponse> {
-    let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
-    Ok(Json(created_json(
-        s.svc.invitations().resend(&access, id).await?,
-    )))
+    Params(p): Params<InvitationPath>,
+) -> ApiResult<Json<InvitationCreatedView>> {
+    let inv: InvitationId = id(&p.id, "invitation_not_found", "invitation")?;
+    Ok(Json(s.svc.invitations().resend(&access, inv).await?.into()))
 }
 
-pub async fn revoke(
+/// Revoke an invitation.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}/invitations/{id}", tag = "invitations",
+    params(InvitationPath), responses((status = 204, description = "Revoked")))]
+pub async fn revoke_invitation(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::InvitationsManage>,
-    p: PathParams,
+    Params(p): Params<InvitationPath>,
 ) -> ApiResult<StatusCode> {
-    let id: InvitationId = p.id(1, "invitation_not_found", "invitation")?;
-    s.svc.invitations().revoke(&access, id).await?;
+    let inv: InvitationId = id(&p.id, "invitation_not_found", "invitation")?;
+    s.svc.invitations().revoke(&access, inv).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// The token of an invitation link.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
 }
 
-pub async fn accept(
+/// Accept an invitation (signed in, matching e-mail).
+#[utoipa::path(post, path = "/api/v1/invitations/accept", tag = "invitations",
+    request_body = TokenBody, responses((status = 200, body = AcceptedView)))]
+pub async fn accept_invitation(
     State(s): State<AppState>,
     Auth(a): Auth,
     Body(b): Body<TokenBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<AcceptedView>> {
     let org = s.svc.invitations().accept(&a, &b.token).await?;
-    Ok(Json(json!({"organization": OrgView::new(org, None)})))
+    Ok(Json(AcceptedView {
+        organization: OrgView::new(org, None),
+    }))
 }
 
-pub async fn decline(
+/// Decline an invitation with its token.
+#[utoipa::path(post, path = "/api/v1/invitations/decline", tag = "invitations", security(()),
+    request_body = TokenBody, responses((status = 204, description = "Declined")))]
+pub async fn decline_invitation(
     State(s): State<AppState>,
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<TokenBody>,
@@ -201,20 +223,26 @@ pub async fn decline(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+/// An account an org admin makes in the org: the e-mail must be in a claimed domain.
+/// Without a password, a one-time set-password link is returned.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrgUserBody {
     email: String,
     name: String,
+    #[schema(value_type = Option<GrantableRoleName>)]
     role: Option<String>,
     password: Option<String>,
 }
 
+/// Create an account in the organization (e-mail in a claimed domain).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users", tag = "access", params(OrgPath),
+    request_body = OrgUserBody, responses((status = 201, body = OrgUserCreatedView)))]
 pub async fn create_org_user(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::MembersManage>,
     Body(b): Body<OrgUserBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<(StatusCode, Json<OrgUserCreatedView>)> {
     let input = OrgUserInput {
         email: b.email,
         name: b.name,
@@ -222,22 +250,26 @@ pub async fn create_org_user(
         password: b.password,
     };
     let c = s.svc.access().create_user(&access, input).await?;
-    let body = json!({
-        "user": UserView::from(c.user),
-        "role": c.role,
-        "set_password_token": c.set_password_token,
-        "set_password_url": c.set_password_url,
-    });
+    let body = OrgUserCreatedView {
+        user: UserView::from(c.user),
+        role: c.role,
+        set_password_token: c.set_password_token,
+        set_password_url: c.set_password_url,
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetPasswordBody {
+    /// The token of a one-time set-password link.
     token: String,
     password: String,
 }
 
+/// Set a password with a one-time link's token.
+#[utoipa::path(post, path = "/api/v1/auth/set-password", tag = "auth", security(()),
+    request_body = SetPasswordBody, responses((status = 204, description = "Password set")))]
 pub async fn set_password(
     State(s): State<AppState>,
     ClientOrigin(o): ClientOrigin,

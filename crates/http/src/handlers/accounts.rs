@@ -1,17 +1,24 @@
+//! Sign-up, login, logout, and the caller's own account and personal API keys.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use orgbase_domain::ApiKeyId;
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ClientOrigin, ListQuery, PathParams, Query};
+use crate::extract::{Auth, Body, ClientOrigin, PageQuery, Query};
+use crate::paths::{ApiKeyPath, Params, id};
 use crate::problem::ApiResult;
-use crate::views::{ApiKeyView, MembershipView, OrgView, UserView, page};
+use crate::views::{
+    ApiKeyCreatedView, ApiKeyView, MeView, MembershipView, MyMembershipView, OrgView, PageView,
+    SessionView, SignupView, UserView, page,
+};
 
-#[derive(Deserialize)]
+/// A sign-up: into an org by its signup key, an invitation, a claimed e-mail domain,
+/// or (when the server allows it) with a personal org of one's own.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupBody {
     email: String,
@@ -21,11 +28,14 @@ pub struct SignupBody {
     invitation_token: Option<String>,
 }
 
+/// Sign up; returns the user, a session token and the personal org.
+#[utoipa::path(post, path = "/api/v1/auth/signup", tag = "auth", security(()),
+    request_body = SignupBody, responses((status = 201, body = SignupView)))]
 pub async fn signup(
     State(s): State<AppState>,
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<SignupBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<(StatusCode, Json<SignupView>)> {
     let input = orgbase_service::SignupInput {
         email: b.email,
         password: b.password,
@@ -35,60 +45,78 @@ pub async fn signup(
     };
     let r = s.svc.accounts().signup(input, o).await?;
     let me = r.user.id;
-    let org = r.organization.map(|org| {
+    let organization = r.organization.map(|org| {
         let role = (org.owner_id == Some(me)).then_some(orgbase_domain::Role::Owner);
         OrgView::new(org, role)
     });
-    let body = json!({"user": UserView::from(r.user), "token": r.token, "expires_at": r.expires_at, "organization": org});
+    let body = SignupView {
+        user: UserView::from(r.user),
+        token: r.token,
+        expires_at: r.expires_at,
+        organization,
+    };
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
+/// Log in with e-mail and password; returns a session token.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()),
+    request_body = LoginBody, responses((status = 200, body = SessionView)))]
 pub async fn login(
     State(s): State<AppState>,
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<LoginBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<SessionView>> {
     let r = s.svc.accounts().login(&b.email, &b.password, o).await?;
-    Ok(Json(
-        json!({"token": r.token, "expires_at": r.expires_at, "user": UserView::from(r.user)}),
-    ))
+    Ok(Json(SessionView {
+        token: r.token,
+        expires_at: r.expires_at,
+        user: UserView::from(r.user),
+    }))
 }
 
+/// End the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    responses((status = 204, description = "Logged out")))]
 pub async fn logout(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<StatusCode> {
     s.svc.accounts().logout(&a).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<impl IntoResponse> {
+/// The caller and their memberships.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = MeView)))]
+pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<MeView>> {
     let me = s.svc.me().show(&a).await?;
-    let memberships: Vec<_> = me
+    let memberships = me
         .memberships
         .into_iter()
-        .map(|(m, slug)| {
-            let mut v = serde_json::to_value(MembershipView::from(m)).unwrap_or_default();
-            v["org_slug"] = json!(slug.as_str());
-            v
+        .map(|(m, slug)| MyMembershipView {
+            membership: MembershipView::from(m),
+            org_slug: slug.as_str().to_string(),
         })
         .collect();
-    Ok(Json(
-        json!({"user": UserView::from(me.user), "memberships": memberships}),
-    ))
+    Ok(Json(MeView {
+        user: UserView::from(me.user),
+        memberships,
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     current_password: String,
     new_password: String,
 }
 
+/// Change password; ends the caller's other sessions.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", request_body = PasswordBody,
+    responses((status = 204, description = "Changed")))]
 pub async fn change_password(
     State(s): State<AppState>,
     Auth(a): Auth,
@@ -101,43 +129,55 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The caller's personal API keys.
+#[utoipa::path(get, path = "/api/v1/me/api-keys", tag = "me", params(PageQuery),
+    responses((status = 200, body = PageView<ApiKeyView>)))]
 pub async fn list_api_keys(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<PageView<ApiKeyView>>> {
     let p = s.svc.me().api_keys(&a, q.page()?).await?;
     Ok(Json(page(p, ApiKeyView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyBody {
     name: String,
+    /// The key expires after this many days (at most 3650); never when absent.
     expires_in_days: Option<i64>,
 }
 
+/// Create a personal API key; the token is shown once.
+#[utoipa::path(post, path = "/api/v1/me/api-keys", tag = "me", request_body = ApiKeyBody,
+    responses((status = 201, body = ApiKeyCreatedView)))]
 pub async fn create_api_key(
     State(s): State<AppState>,
     Auth(a): Auth,
     Body(b): Body<ApiKeyBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<(StatusCode, Json<ApiKeyCreatedView>)> {
     let created = s
         .svc
         .me()
         .create_api_key(&a, &b.name, b.expires_in_days)
         .await?;
-    let mut v = serde_json::to_value(ApiKeyView::from(created.key)).unwrap_or_default();
-    v["token"] = json!(created.token);
-    Ok((StatusCode::CREATED, Json(v)))
+    let body = ApiKeyCreatedView {
+        key: ApiKeyView::from(created.key),
+        token: created.token,
+    };
+    Ok((StatusCode::CREATED, Json(body)))
 }
 
+/// Revoke a personal API key.
+#[utoipa::path(delete, path = "/api/v1/me/api-keys/{id}", tag = "me", params(ApiKeyPath),
+    responses((status = 204, description = "Revoked")))]
 pub async fn delete_api_key(
     State(s): State<AppState>,
     Auth(a): Auth,
-    p: PathParams,
+    Params(p): Params<ApiKeyPath>,
 ) -> ApiResult<StatusCode> {
-    let id: ApiKeyId = p.id(0, "api_key_not_found", "API key")?;
-    s.svc.me().delete_api_key(&a, id).await?;
+    let key: ApiKeyId = id(&p.id, "api_key_not_found", "API key")?;
+    s.svc.me().delete_api_key(&a, key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,28 +1,35 @@
+//! System administration (`/admin`) and permission checks for platforms (`/check`).
+//! Every handler takes the system-admin proof.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use orgbase_domain::{OrgId, ProjectId, UserId, WorkspaceId};
-use orgbase_service::{CheckRequest, NewUserInput, OrgRef, UserRef};
+use orgbase_service::{CheckRequest, Error, NewUserInput, OrgRef, UserRef};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{AdminAuth, Body, ListQuery, Query};
-use crate::problem::ApiResult;
-use crate::views::{AuditView, OrgView, UserView, page};
+use crate::extract::{AdminAuditQuery, AdminAuth, AdminOrgsQuery, Body, PageQuery, Query};
+use crate::paths::{Params, UserPath, id};
+use crate::problem::{ApiResult, Problem};
+use crate::views::{AuditView, CheckView, OrgView, PageView, SyncView, UserView, page};
 
-pub async fn list_users(
+/// All users.
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(PageQuery),
+    responses((status = 200, body = PageView<UserView>)))]
+pub async fn admin_list_users(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<PageView<UserView>>> {
     let p = s.svc.admin().users(&a, q.page()?).await?;
     Ok(Json(page(p, UserView::from)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateUserBody {
+pub struct NewUserBody {
     email: String,
     password: String,
     name: String,
@@ -31,14 +38,18 @@ pub struct CreateUserBody {
     /// Put the user straight into this org (id or slug) ...
     org: Option<String>,
     /// ... with this role (default viewer).
+    #[schema(value_type = Option<crate::views::GrantableRoleName>)]
     role: Option<String>,
 }
 
-pub async fn create_user(
+/// Create a user.
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUserBody,
+    responses((status = 201, body = UserView)))]
+pub async fn admin_create_user(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Body(b): Body<CreateUserBody>,
-) -> ApiResult<impl IntoResponse> {
+    Body(b): Body<NewUserBody>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let input = NewUserInput {
         email: b.email,
         password: b.password,
@@ -51,7 +62,8 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(UserView::from(u))))
 }
 
-#[derive(Deserialize)]
+/// Fields of a user to change; absent fields stay.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchBody {
     enabled: Option<bool>,
@@ -60,32 +72,38 @@ pub struct UserPatchBody {
     is_system_admin: Option<bool>,
 }
 
-pub async fn update_user(
+/// Enable, disable, rename, reset password, grant system admin.
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", params(UserPath),
+    request_body = UserPatchBody, responses((status = 200, body = UserView)))]
+pub async fn admin_update_user(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    p: crate::extract::PathParams,
+    Params(p): Params<UserPath>,
     Body(b): Body<UserPatchBody>,
-) -> ApiResult<impl IntoResponse> {
-    let id: UserId = p.id(0, "user_not_found", "user")?;
+) -> ApiResult<Json<UserView>> {
+    let user: UserId = id(&p.id, "user_not_found", "user")?;
     let patch = orgbase_service::UserPatch {
         enabled: b.enabled,
         password: b.password,
         name: b.name,
         is_system_admin: b.is_system_admin,
     };
-    Ok(Json(UserView::from(
-        s.svc
-            .admin()
-            .update_user(&a, UserRef::Id(id), patch)
-            .await?,
-    )))
+    let u = s
+        .svc
+        .admin()
+        .update_user(&a, UserRef::Id(user), patch)
+        .await?;
+    Ok(Json(UserView::from(u)))
 }
 
-pub async fn list_orgs(
+/// All organizations (`include_deleted=true` for deleted ones too).
+#[utoipa::path(get, path = "/api/v1/admin/orgs", tag = "admin", params(AdminOrgsQuery),
+    responses((status = 200, body = PageView<OrgView>)))]
+pub async fn admin_list_orgs(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
+    Query(q): Query<AdminOrgsQuery>,
+) -> ApiResult<Json<PageView<OrgView>>> {
     let p = s
         .svc
         .admin()
@@ -94,11 +112,14 @@ pub async fn list_orgs(
     Ok(Json(page(p, |o| OrgView::new(o, None))))
 }
 
-#[derive(Deserialize)]
+/// A new organization and the existing user who owns it.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateOrgBody {
-    name: String,
+pub struct AdminNewOrgBody {
+    /// The e-mail of an existing user, who becomes the owner.
     owner_email: String,
+    name: String,
+    /// Made from the name when absent.
     slug: Option<String>,
     description: Option<String>,
     default_framework: Option<String>,
@@ -106,11 +127,14 @@ pub struct CreateOrgBody {
     public: Option<bool>,
 }
 
-pub async fn create_org(
+/// Create an organization owned by an existing user.
+#[utoipa::path(post, path = "/api/v1/admin/orgs", tag = "admin", request_body = AdminNewOrgBody,
+    responses((status = 201, body = OrgView)))]
+pub async fn admin_create_org(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Body(b): Body<CreateOrgBody>,
-) -> ApiResult<impl IntoResponse> {
+    Body(b): Body<AdminNewOrgBody>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
     let input = orgbase_service::NewOrgInput {
         name: b.name,
         slug: b.slug,
@@ -123,16 +147,22 @@ pub async fn create_org(
     Ok((StatusCode::CREATED, Json(OrgView::new(org, None))))
 }
 
-pub async fn audit(
+/// All audit events, newest first (filter by org and action).
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AdminAuditQuery),
+    responses((status = 200, body = PageView<AuditView>)))]
+pub async fn admin_audit(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
-    let org = q
-        .org
-        .as_deref()
-        .and_then(|o| uuid::Uuid::parse_str(o).ok())
-        .map(OrgId);
+    Query(q): Query<AdminAuditQuery>,
+) -> ApiResult<Json<PageView<AuditView>>> {
+    // A filter that is not an org id is refused, not ignored (it would return
+    // everything).
+    let org = match q.org.as_deref() {
+        None => None,
+        Some(raw) => Some(OrgId(uuid::Uuid::parse_str(raw).map_err(|_| {
+            Problem::from(Error::bad_request("invalid_org", "org must be an org id"))
+        })?)),
+    };
     let events = s
         .svc
         .admin()
@@ -141,21 +171,27 @@ pub async fn audit(
     Ok(Json(page(events, AuditView::from)))
 }
 
-#[derive(Deserialize)]
+/// May this user do this there?
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckBody {
     user_id: uuid::Uuid,
+    /// A permission name of the permission table, e.g. `members.manage`.
     permission: String,
+    /// The organization's id or slug.
     org: String,
     workspace: Option<uuid::Uuid>,
     project: Option<uuid::Uuid>,
 }
 
+/// May this user do this there? (system admins)
+#[utoipa::path(post, path = "/api/v1/check", tag = "check", request_body = CheckBody,
+    responses((status = 200, body = CheckView)))]
 pub async fn check(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
     Body(b): Body<CheckBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<CheckView>> {
     let req = CheckRequest {
         user_id: UserId(b.user_id),
         permission: b.permission,
@@ -163,12 +199,20 @@ pub async fn check(
         workspace: b.workspace.map(WorkspaceId),
         project: b.project.map(ProjectId),
     };
-    Ok(Json(s.svc.admin().check(&a, req).await?))
+    let r = s.svc.admin().check(&a, req).await?;
+    Ok(Json(CheckView {
+        allowed: r.allowed,
+        role: r.role,
+    }))
 }
 
+/// Sync the system organization from the server's environment.
+#[utoipa::path(post, path = "/api/v1/admin/system/sync", tag = "admin",
+    responses((status = 200, body = SyncView)))]
 pub async fn system_sync(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-) -> ApiResult<impl IntoResponse> {
-    Ok(Json(s.svc.system().sync(&a).await?))
+) -> ApiResult<Json<SyncView>> {
+    let r = s.svc.system().sync(&a).await?;
+    Ok(Json(SyncView { changed: r.changed }))
 }

@@ -1,30 +1,39 @@
+//! Organizations: the caller's own, create, read, change, delete, restore, transfer,
+//! and the org's audit log.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use orgbase_domain::{Role, UserId};
 use orgbase_service::{NewOrgInput, OrgPatch, perm};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::nullable;
 use crate::AppState;
-use crate::extract::{Auth, Body, ListQuery, OrgAuth, Query};
+use crate::extract::{AuditQuery, Auth, Body, OrgAuth, PageQuery, Query};
+use crate::paths::OrgPath;
 use crate::problem::ApiResult;
-use crate::views::{AuditView, OrgView, page};
+use crate::views::{AuditView, OrgView, PageView, page};
 
-pub async fn list_mine(
+/// Organizations the caller belongs to.
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", params(PageQuery),
+    responses((status = 200, body = PageView<OrgView>)))]
+pub async fn list_my_orgs(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<PageView<OrgView>>> {
     let p = s.svc.orgs().list_mine(&a, q.page()?).await?;
     Ok(Json(page(p, |o| OrgView::new(o.org, Some(o.role)))))
 }
 
-#[derive(Deserialize)]
+/// A new organization.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CreateBody {
+pub struct NewOrgBody {
     name: String,
+    /// Made from the name when absent.
     slug: Option<String>,
     description: Option<String>,
     default_framework: Option<String>,
@@ -32,46 +41,63 @@ pub struct CreateBody {
     public: Option<bool>,
 }
 
-pub async fn create(
+impl From<NewOrgBody> for NewOrgInput {
+    fn from(b: NewOrgBody) -> Self {
+        NewOrgInput {
+            name: b.name,
+            slug: b.slug,
+            description: b.description,
+            default_framework: b.default_framework,
+            default_language_model: b.default_language_model,
+            public: b.public,
+        }
+    }
+}
+
+/// Create an organization; the caller becomes its owner.
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = NewOrgBody,
+    responses((status = 201, body = OrgView)))]
+pub async fn create_org(
     State(s): State<AppState>,
     Auth(a): Auth,
-    Body(b): Body<CreateBody>,
-) -> ApiResult<impl IntoResponse> {
-    let input = NewOrgInput {
-        name: b.name,
-        slug: b.slug,
-        description: b.description,
-        default_framework: b.default_framework,
-        default_language_model: b.default_language_model,
-        public: b.public,
-    };
-    let o = s.svc.orgs().create(&a, input).await?;
+    Body(b): Body<NewOrgBody>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    let o = s.svc.orgs().create(&a, b.into()).await?;
     Ok((StatusCode::CREATED, Json(OrgView::new(o.org, Some(o.role)))))
 }
 
-pub async fn get(OrgAuth(access): OrgAuth<perm::OrgRead>) -> ApiResult<impl IntoResponse> {
+/// One organization, by id or slug.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "orgs", params(OrgPath),
+    responses((status = 200, body = OrgView)))]
+pub async fn get_org(OrgAuth(access): OrgAuth<perm::OrgRead>) -> ApiResult<Json<OrgView>> {
     let role = access.role();
     Ok(Json(OrgView::new(access.into_org(), role)))
 }
 
-#[derive(Deserialize)]
+/// Fields of an organization to change; absent fields stay, `null` clears a default.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PatchBody {
+pub struct OrgPatchBody {
     name: Option<String>,
     slug: Option<String>,
     description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     default_framework: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     default_language_model: Option<Option<String>>,
     public: Option<bool>,
 }
 
-pub async fn patch(
+/// Change fields of an organization (only those given).
+#[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "orgs", params(OrgPath),
+    request_body = OrgPatchBody, responses((status = 200, body = OrgView)))]
+pub async fn patch_org(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::ConfigManage>,
-    Body(b): Body<PatchBody>,
-) -> ApiResult<impl IntoResponse> {
+    Body(b): Body<OrgPatchBody>,
+) -> ApiResult<Json<OrgView>> {
     let patch = OrgPatch {
         name: b.name,
         slug: b.slug,
@@ -84,7 +110,10 @@ pub async fn patch(
     Ok(Json(OrgView::new(org, access.role())))
 }
 
-pub async fn delete(
+/// Soft-delete an organization.
+#[utoipa::path(delete, path = "/api/v1/orgs/{org}", tag = "orgs", params(OrgPath),
+    responses((status = 204, description = "Deleted")))]
+pub async fn delete_org(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::OrgDelete>,
 ) -> ApiResult<StatusCode> {
@@ -92,25 +121,32 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn restore(
+/// Restore a soft-deleted organization.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/restore", tag = "orgs", params(OrgPath),
+    responses((status = 200, body = OrgView)))]
+pub async fn restore_org(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::OrgRestore>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<OrgView>> {
     let org = s.svc.orgs().restore(&access).await?;
     Ok(Json(OrgView::new(org, access.role())))
 }
 
-#[derive(Deserialize)]
+/// The member who becomes owner.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TransferBody {
     new_owner_id: uuid::Uuid,
 }
 
-pub async fn transfer(
+/// Transfer ownership to an active member.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/transfer", tag = "orgs", params(OrgPath),
+    request_body = TransferBody, responses((status = 200, body = OrgView)))]
+pub async fn transfer_org(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::OrgTransfer>,
     Body(b): Body<TransferBody>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<Json<OrgView>> {
     let org = s
         .svc
         .orgs()
@@ -124,11 +160,14 @@ pub async fn transfer(
     Ok(Json(OrgView::new(org, role)))
 }
 
-pub async fn audit(
+/// The organization's audit events, newest first.
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/audit", tag = "audit", params(OrgPath, AuditQuery),
+    responses((status = 200, body = PageView<AuditView>)))]
+pub async fn org_audit(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::AuditRead>,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<impl IntoResponse> {
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<PageView<AuditView>>> {
     let events = s
         .svc
         .orgs()

@@ -1,22 +1,35 @@
+//! Liveness, readiness, metrics and this API's own document.
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use serde_json::json;
 
 use crate::AppState;
 use crate::problem::Problem;
+use crate::views::{HealthView, ReadyView};
 
-pub async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()),
+    responses((status = 200, body = HealthView)))]
+pub async fn healthz() -> Json<HealthView> {
+    Json(HealthView { status: "ok" })
 }
 
-/// Ready when the database answers.
-pub async fn readyz(State(s): State<AppState>) -> Result<impl IntoResponse, Problem> {
-    let backend = s.svc.ready().await?;
-    Ok(Json(json!({"status": "ready", "database": backend})))
+/// Readiness: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "system", security(()),
+    responses((status = 200, body = ReadyView)))]
+pub async fn readyz(State(s): State<AppState>) -> Result<Json<ReadyView>, Problem> {
+    let database = s.svc.ready().await?;
+    Ok(Json(ReadyView {
+        status: "ready",
+        database,
+    }))
 }
 
+/// Prometheus metrics, in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "system", security(()),
+    responses((status = 200, content_type = "text/plain; version=0.0.4", body = String)))]
 pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -24,6 +37,9 @@ pub async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
     )
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", security(()),
+    responses((status = 200, body = Object)))]
 pub async fn openapi(State(s): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
