@@ -16,6 +16,7 @@ mod concurrency;
 mod hierarchy;
 mod invitations;
 mod isolation;
+mod matrix;
 mod orgs;
 mod platform;
 mod schema;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         hierarchy::TESTS,
         invitations::TESTS,
         isolation::TESTS,
+        matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,
         schema::TESTS,
