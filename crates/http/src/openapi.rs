@@ -138,6 +138,15 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             &mut item.delete,
         ];
         for op in ops.into_iter().flatten() {
+            // `security(())` in an annotation means "no credentials needed"; say so the
+            // standard way (an empty list), which generators read as a public operation.
+            if op
+                .security
+                .as_ref()
+                .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()))
+            {
+                op.security = Some(Vec::new());
+            }
             for (status, response) in op.responses.responses.iter_mut() {
                 if let RefOr::T(r) = response
                     && r.description.is_empty()
