@@ -30,13 +30,28 @@ pub const RESERVED: &[&str] = &[
     "www",
 ];
 
+/// Whether an id parser would take this for an id (a UUID in any of its text forms
+/// that a slug's alphabet allows: hyphenated or 32 hex digits).
+fn looks_like_id(s: &str) -> bool {
+    uuid::Uuid::parse_str(s).is_ok()
+}
+
 impl Slug {
     pub const MIN: usize = 2;
     pub const MAX: usize = 63;
 
-    /// Parses a slug a user asked for. Reserved words are refused.
+    /// Parses a slug a user asked for. Reserved words are refused, and so are slugs an
+    /// id parser would read as an id (`{org}` in a path is tried as an id first, so such
+    /// a slug would be unreachable, or name another org).
     pub fn parse(raw: &str) -> Result<Self, InvalidInput> {
         let s = Self::parse_any(raw)?;
+        if looks_like_id(&s.0) {
+            return Err(InvalidInput::new(
+                "invalid_slug",
+                "slug",
+                "a slug may not have the shape of an id",
+            ));
+        }
         if s.is_reserved() {
             return Err(InvalidInput::new(
                 "reserved_slug",
@@ -100,6 +115,9 @@ impl Slug {
         if RESERVED.contains(&out.as_str()) {
             out.push_str("-org");
         }
+        if looks_like_id(&out) {
+            out = format!("org-{out}");
+        }
         Self(out)
     }
 
@@ -149,6 +167,23 @@ impl fmt::Display for Slug {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_shaped_slugs_are_refused_and_never_suggested() {
+        for raw in [
+            "01a231db-a860-7693-9089-cac8f685ea00",
+            "01a231dba8607693",
+            "01a231dba86076939089cac8f685ea00",
+        ] {
+            let refused = Slug::parse(raw).is_err();
+            assert_eq!(refused, uuid::Uuid::parse_str(raw).is_ok(), "{raw}");
+            assert!(
+                uuid::Uuid::parse_str(Slug::base_from_name(raw).as_str()).is_err(),
+                "{raw}"
+            );
+        }
+        assert!(Slug::parse("acme-2024").is_ok());
+    }
 
     #[test]
     fn parses_and_refuses() {

@@ -27,6 +27,12 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        // Anyone can send any method name; each distinct label would be a series kept
+        // forever. Only the methods routes use get their own label.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
         let key = (method.to_string(), route.to_string(), status);
         let counted = self
             .requests
@@ -139,5 +145,23 @@ mod tests {
             "orgbase_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.0005\"} 1"
         ));
         assert!(text.contains("orgbase_http_request_duration_seconds_count{route=\"/healthz\"} 2"));
+    }
+
+    #[test]
+    fn unknown_methods_share_one_series() {
+        let m = Metrics::default();
+        for i in 0..100 {
+            m.record(
+                &format!("XM{i:05}"),
+                "unmatched",
+                405,
+                Duration::from_micros(10),
+            );
+        }
+        let text = m.render();
+        assert!(text.contains(
+            "orgbase_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 100"
+        ));
+        assert!(!text.contains("XM0"));
     }
 }
