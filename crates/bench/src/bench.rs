@@ -373,11 +373,15 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
         let u = bench_user(
             format!("bench-user-{i}@example.com"),
             format!("Bench User {i}"),
-            &password_hash,
             false,
             now,
         );
-        if !batch.tx().await?.insert_user(&u).await? {
+        if !batch
+            .tx()
+            .await?
+            .insert_user(&u, Some(&password_hash))
+            .await?
+        {
             bail!("the e-mail {} is taken; give a fresh database", u.email);
         }
         user_ids.push(u.id);
@@ -386,11 +390,15 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
     let admin = bench_user(
         format!("bench-admin-{}@example.com", rng.next() % 1_000_000),
         "Bench Admin".to_string(),
-        &password_hash,
         true,
         now,
     );
-    if !batch.tx().await?.insert_user(&admin).await? {
+    if !batch
+        .tx()
+        .await?
+        .insert_user(&admin, Some(&password_hash))
+        .await?
+    {
         bail!("the e-mail {} is taken; give a fresh database", admin.email);
     }
     batch.wrote(1).await?;
@@ -553,12 +561,11 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
     })
 }
 
-fn bench_user(email: String, name: String, hash: &str, admin: bool, now: Timestamp) -> User {
+fn bench_user(email: String, name: String, admin: bool, now: Timestamp) -> User {
     User {
         id: UserId::new(now),
         email: Email::from_trusted(email),
         name,
-        password_hash: Some(hash.to_string()),
         is_system_admin: admin,
         enabled: true,
         home_org_id: None,

@@ -1,16 +1,15 @@
 //! Workspaces, projects and memberships at the three scopes.
 
 use orgbase_domain::{
-    AuditAction, Email, MembershipStatus, Name, ProjectId, Role, UserId, WorkspaceId,
+    AuditAction, Email, Member, Membership, MembershipStatus, Name, Page, PageRequest, Project,
+    ProjectId, Role, Scope, UserId, Workspace, WorkspaceId,
 };
-use orgbase_store::{Member, Membership, Page, PageRequest, Project, Scope, Workspace};
 use serde_json::json;
 
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{OrgAccess, Perm, ScopeAccess, perm};
-use crate::shared::provision::member;
 
 /// Whom to add: an existing user, by id or by e-mail.
 #[derive(Debug, Clone)]
@@ -170,7 +169,7 @@ impl Hierarchy<'_> {
         .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
 
         let now = core.clock.now();
-        let m = member(scope, org_id, user.id, role, Some(access.actor().id()), now);
+        let m = Membership::active(scope, org_id, user.id, role, Some(access.actor().id()), now);
         let mut change = core.change(access.audit()).await?;
         change.lock_org(org_id).await?;
         if !matches!(scope, Scope::Org(_)) {

@@ -1,8 +1,11 @@
 //! Organization lifecycle: create, read, update, soft delete, restore, transfer, and
 //! the org's own audit trail.
 
-use orgbase_domain::{AuditAction, Description, MembershipStatus, Name, Role, Slug, UserId};
-use orgbase_store::{AuditEvent, AuditFilter, Org, OrgWithRole, Page, PageRequest, Scope};
+use orgbase_domain::{
+    AuditAction, AuditEvent, Description, MembershipStatus, Name, Org, OrgWithRole, Page,
+    PageRequest, Role, Scope, Slug, UserId,
+};
+use orgbase_store::AuditFilter;
 use serde_json::json;
 
 use crate::Core;

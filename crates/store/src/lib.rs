@@ -96,6 +96,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// The user with their password hash, if they have one: for authentication
+    /// (login) only. No other read returns a password hash.
+    async fn credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, Option<PasswordHash>)>>;
+    /// The user's password hash (to check the current password before changing it).
+    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>>;
     async fn users(&self, page: PageRequest) -> Result<Page<User>>;
     async fn count_system_admins(&self) -> Result<i64>;
     /// The user behind a live (unexpired) session token hash.
@@ -180,9 +188,15 @@ pub trait Tx: Send {
     async fn system_org(&mut self) -> Result<Option<Org>>;
 
     /// Inserts unless the e-mail is taken; false when it was.
-    async fn insert_user(&mut self, user: &User) -> Result<bool>;
-    async fn set_password_hash(&mut self, user: UserId, hash: &str, now: Timestamp) -> Result<()>;
-    /// Writes every mutable column of the user.
+    async fn insert_user(&mut self, user: &User, hash: Option<&PasswordHash>) -> Result<bool>;
+    async fn set_password_hash(
+        &mut self,
+        user: UserId,
+        hash: &PasswordHash,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Writes every mutable column of the user (the password hash is not one of them:
+    /// see `set_password_hash`).
     async fn update_user(&mut self, user: &User) -> Result<()>;
     async fn set_last_login(&mut self, user: UserId, now: Timestamp) -> Result<()>;
     async fn set_home_org(

@@ -22,7 +22,7 @@ use crate::{Result, StoreError};
 type DbRow = <Db as sqlx::Database>::Row;
 pub type DbTx = sqlx::Transaction<'static, Db>;
 
-const USER_COLS: &str = "u.id, u.email, u.name, u.password_hash, u.is_system_admin, u.enabled, \
+const USER_COLS: &str = "u.id, u.email, u.name, u.is_system_admin, u.enabled, \
     u.home_org_id, u.created_at, u.updated_at, u.last_login_at";
 const ORG_COLS: &str = "o.id, o.slug, o.name, o.description, o.is_system, o.status, o.owner_id, \
     o.default_framework, o.default_language_model, o.public, o.signup_enabled, o.signup_key, \
@@ -50,7 +50,6 @@ fn user_from(r: &DbRow) -> Result<User> {
         id: UserId(r.try_get("id")?),
         email: Email::from_trusted(r.try_get("email")?),
         name: r.try_get("name")?,
-        password_hash: r.try_get("password_hash")?,
         is_system_admin: r.try_get("is_system_admin")?,
         enabled: r.try_get("enabled")?,
         home_org_id: r.try_get::<Option<Uuid>, _>("home_org_id")?.map(OrgId),
@@ -299,6 +298,35 @@ pub async fn user_by_email<'e, E: Executor<'e, Database = Db>>(
         .as_ref()
         .map(user_from)
         .transpose()
+}
+
+/// The user with their password hash: for authentication only.
+pub async fn credentials_by_email<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    email: &Email,
+) -> Result<Option<(User, Option<PasswordHash>)>> {
+    let sql = format!("SELECT {USER_COLS}, u.password_hash FROM users u WHERE u.email = $1");
+    let Some(r) = sqlx::query(&sql)
+        .bind(email.as_str())
+        .fetch_optional(e)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let hash: Option<String> = r.try_get("password_hash")?;
+    Ok(Some((user_from(&r)?, hash.map(PasswordHash::from_phc))))
+}
+
+pub async fn password_hash<'e, E: Executor<'e, Database = Db>>(
+    e: E,
+    user: UserId,
+) -> Result<Option<PasswordHash>> {
+    let hash: Option<Option<String>> =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_optional(e)
+            .await?;
+    Ok(hash.flatten().map(PasswordHash::from_phc))
 }
 
 pub async fn users<'e, E: Executor<'e, Database = Db>>(
@@ -906,7 +934,7 @@ impl crate::Tx for SqlTx {
         system_org(&mut *self.0).await
     }
 
-    async fn insert_user(&mut self, u: &User) -> Result<bool> {
+    async fn insert_user(&mut self, u: &User, hash: Option<&PasswordHash>) -> Result<bool> {
         let r = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, is_system_admin, enabled, home_org_id, \
              created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -915,7 +943,7 @@ impl crate::Tx for SqlTx {
         .bind(u.id.0)
         .bind(u.email.as_str())
         .bind(&u.name)
-        .bind(&u.password_hash)
+        .bind(hash.map(PasswordHash::as_str))
         .bind(u.is_system_admin)
         .bind(u.enabled)
         .bind(u.home_org_id.map(|o| o.0))
@@ -927,9 +955,14 @@ impl crate::Tx for SqlTx {
         Ok(r.rows_affected() == 1)
     }
 
-    async fn set_password_hash(&mut self, user: UserId, hash: &str, now: Timestamp) -> Result<()> {
+    async fn set_password_hash(
+        &mut self,
+        user: UserId,
+        hash: &PasswordHash,
+        now: Timestamp,
+    ) -> Result<()> {
         sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
-            .bind(hash)
+            .bind(hash.as_str())
             .bind(now.as_millis())
             .bind(user.0)
             .execute(&mut *self.0)
@@ -939,11 +972,10 @@ impl crate::Tx for SqlTx {
 
     async fn update_user(&mut self, u: &User) -> Result<()> {
         sqlx::query(
-            "UPDATE users SET name = $1, password_hash = $2, is_system_admin = $3, enabled = $4, \
-             home_org_id = $5, updated_at = $6, last_login_at = $7 WHERE id = $8",
+            "UPDATE users SET name = $1, is_system_admin = $2, enabled = $3, \
+             home_org_id = $4, updated_at = $5, last_login_at = $6 WHERE id = $7",
         )
         .bind(&u.name)
-        .bind(&u.password_hash)
         .bind(u.is_system_admin)
         .bind(u.enabled)
         .bind(u.home_org_id.map(|o| o.0))
@@ -1409,6 +1441,17 @@ impl crate::Store for super::BackendStore {
 
     async fn user_by_email(&self, email: &Email) -> Result<Option<User>> {
         user_by_email(&mut *self.reader().await?, email).await
+    }
+
+    async fn credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, Option<PasswordHash>)>> {
+        credentials_by_email(&mut *self.reader().await?, email).await
+    }
+
+    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>> {
+        password_hash(&mut *self.reader().await?, user).await
     }
 
     async fn users(&self, page: PageRequest) -> Result<Page<User>> {
