@@ -14,11 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Args;
 use orgbase_domain::{
-    AuditId, Clock, Email, MembershipStatus, OrgId, OrgStatus, Role, SessionId, Slug, SystemClock,
-    Timestamp, UserId,
+    AuditEvent, AuditId, Clock, Email, Membership, Org, OrgId, OrgStatus, Role, Scope, Session,
+    SessionId, Slug, SystemClock, Timestamp, User, UserId,
 };
 use orgbase_service::crypto::{Hasher, TokenKind, new_token};
-use orgbase_store::{AuditEvent, ConnectOptions, Membership, Org, Scope, Session, Store, Tx, User};
+use orgbase_store::{ConnectOptions, Store, Tx};
 use serde_json::{Value, json};
 
 use crate::settings::Settings;
@@ -576,16 +576,7 @@ fn bench_user(email: String, name: String, admin: bool, now: Timestamp) -> User 
 }
 
 fn membership(org: OrgId, user: UserId, role: Role, now: Timestamp) -> Membership {
-    Membership {
-        scope: Scope::Org(org),
-        org_id: org,
-        user_id: user,
-        role,
-        status: MembershipStatus::Active,
-        invited_by: None,
-        joined_at: now,
-        updated_at: now,
-    }
+    Membership::active(Scope::Org(org), org, user, role, None, now)
 }
 
 /// Inserts a session for `user`; returns the plaintext bearer token.
