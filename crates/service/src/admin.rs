@@ -77,7 +77,7 @@ impl Admin<'_> {
                 let org = core
                     .find_org(r)
                     .await?
-                    .filter(|o| o.deleted_at.is_none())
+                    .filter(|o| !o.is_deleted())
                     .ok_or_else(Error::org_not_found)?;
                 let role = Role::parse_grantable(input.role.as_deref().unwrap_or("viewer"))?;
                 Some((org, role))
@@ -298,7 +298,7 @@ impl Admin<'_> {
             (None, None) => ScopeKind::Org,
         };
         let role = chain.effective(at);
-        let live = user.enabled && org.deleted_at.is_none();
+        let live = user.enabled && !org.is_deleted();
         let allowed = live && (user.is_system_admin || role.is_some_and(|r| r.allows(permission)));
         Ok(CheckResult { allowed, role })
     }

@@ -1,8 +1,8 @@
 //! Workspaces, projects and memberships at the three scopes.
 
 use orgbase_domain::{
-    AuditAction, Email, Member, Membership, MembershipStatus, Name, Page, PageRequest, Project,
-    ProjectId, Role, Scope, UserId, Workspace, WorkspaceId,
+    AuditAction, Email, Member, Membership, Name, Page, PageRequest, Project, ProjectId, Role,
+    Scope, UserId, Workspace, WorkspaceId,
 };
 use serde_json::json;
 
@@ -174,7 +174,7 @@ impl Hierarchy<'_> {
         change.lock_org(org_id).await?;
         if !matches!(scope, Scope::Org(_)) {
             let in_org = change.membership(Scope::Org(org_id), user.id).await?;
-            if !in_org.is_some_and(|m| m.status == MembershipStatus::Active) {
+            if !in_org.is_some_and(|m| m.is_active()) {
                 return Err(Error::conflict(
                     "not_an_org_member",
                     "the user must be an active member of the organization first",
@@ -182,7 +182,7 @@ impl Hierarchy<'_> {
             }
         }
         if let Some(existing) = change.membership(scope, user.id).await?
-            && existing.status == MembershipStatus::Active
+            && existing.is_active()
         {
             return Err(Error::conflict(
                 "already_member",

@@ -3,8 +3,8 @@
 
 use orgbase_domain::policy::Refusal;
 use orgbase_domain::{
-    AuditAction, Email, Invitation, InvitationId, InvitationStatus, MembershipStatus, Org, Page,
-    PageRequest, ProjectId, Role, Scope, WorkspaceId,
+    AuditAction, Email, Invitation, InvitationId, InvitationStatus, Org, Page, PageRequest,
+    ProjectId, Role, Scope, WorkspaceId,
 };
 use serde_json::json;
 
@@ -94,7 +94,7 @@ impl Invitations<'_> {
             && change
                 .membership(Scope::Org(org_id), u.id)
                 .await?
-                .is_some_and(|m| m.status == MembershipStatus::Active)
+                .is_some_and(|m| m.is_active())
         {
             return Err(Error::conflict(
                 "already_member",

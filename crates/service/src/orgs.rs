@@ -174,7 +174,7 @@ impl Orgs<'_> {
             .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        if org.deleted_at.is_some() {
+        if org.is_deleted() {
             return Err(Error::org_not_found());
         }
         if org.owner_id == Some(me) && change.count_owned_live_orgs(me).await? <= 1 {
@@ -243,9 +243,7 @@ impl Orgs<'_> {
             .ok_or_else(Error::org_not_found)?;
         let target = change.membership(Scope::Org(org.id), new_owner).await?;
         let target_user = change.user_by_id(new_owner).await?;
-        let active = target
-            .as_ref()
-            .is_some_and(|m| m.status == MembershipStatus::Active)
+        let active = target.as_ref().is_some_and(|m| m.is_active())
             && target_user.as_ref().is_some_and(|u| u.enabled);
         if !active {
             return Err(Error::conflict(

@@ -609,7 +609,7 @@ fn access_from<P: Perm>(
     if role.is_none() && !system_admin {
         return Err(Error::org_not_found());
     }
-    if org.deleted_at.is_some() && P::P != Permission::OrgRestore && !system_admin {
+    if org.is_deleted() && P::P != Permission::OrgRestore && !system_admin {
         return Err(Error::org_not_found());
     }
     check(role, system_admin, P::P)?;
