@@ -14,11 +14,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::Args;
 use orgbase_domain::{
-    AuditId, Clock, Email, MembershipStatus, OrgId, OrgStatus, Role, SessionId, Slug, SystemClock,
-    Timestamp, UserId,
+    AuditEvent, AuditId, Clock, Email, Membership, Org, OrgId, OrgStatus, Role, Scope, Session,
+    SessionId, Slug, SystemClock, Timestamp, User, UserId,
 };
 use orgbase_service::crypto::{Hasher, TokenKind, new_token};
-use orgbase_store::{AuditEvent, ConnectOptions, Membership, Org, Scope, Session, Store, Tx, User};
+use orgbase_store::{ConnectOptions, Store, Tx};
 use serde_json::{Value, json};
 
 use crate::settings::Settings;
@@ -373,11 +373,15 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
         let u = bench_user(
             format!("bench-user-{i}@example.com"),
             format!("Bench User {i}"),
-            &password_hash,
             false,
             now,
         );
-        if !batch.tx().await?.insert_user(&u).await? {
+        if !batch
+            .tx()
+            .await?
+            .insert_user(&u, Some(&password_hash))
+            .await?
+        {
             bail!("the e-mail {} is taken; give a fresh database", u.email);
         }
         user_ids.push(u.id);
@@ -386,11 +390,15 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
     let admin = bench_user(
         format!("bench-admin-{}@example.com", rng.next() % 1_000_000),
         "Bench Admin".to_string(),
-        &password_hash,
         true,
         now,
     );
-    if !batch.tx().await?.insert_user(&admin).await? {
+    if !batch
+        .tx()
+        .await?
+        .insert_user(&admin, Some(&password_hash))
+        .await?
+    {
         bail!("the e-mail {} is taken; give a fresh database", admin.email);
     }
     batch.wrote(1).await?;
@@ -553,12 +561,11 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
     })
 }
 
-fn bench_user(email: String, name: String, hash: &str, admin: bool, now: Timestamp) -> User {
+fn bench_user(email: String, name: String, admin: bool, now: Timestamp) -> User {
     User {
         id: UserId::new(now),
         email: Email::from_trusted(email),
         name,
-        password_hash: Some(hash.to_string()),
         is_system_admin: admin,
         enabled: true,
         home_org_id: None,
@@ -569,16 +576,7 @@ fn bench_user(email: String, name: String, hash: &str, admin: bool, now: Timesta
 }
 
 fn membership(org: OrgId, user: UserId, role: Role, now: Timestamp) -> Membership {
-    Membership {
-        scope: Scope::Org(org),
-        org_id: org,
-        user_id: user,
-        role,
-        status: MembershipStatus::Active,
-        invited_by: None,
-        joined_at: now,
-        updated_at: now,
-    }
+    Membership::active(Scope::Org(org), org, user, role, None, now)
 }
 
 /// Inserts a session for `user`; returns the plaintext bearer token.

@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod email;
+pub mod entities;
 pub mod error;
 pub mod ids;
 pub mod policy;
@@ -15,6 +16,11 @@ pub mod time;
 
 pub use action::AuditAction;
 pub use email::Email;
+pub use entities::{
+    ApiKey, ApiKeyAuth, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, OrgWithRole,
+    Page, PageRequest, PasswordHash, PasswordToken, Project, RoleChain, Scope, Session,
+    SessionAuth, User, Workspace, default_tree,
+};
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{ApiKeyId, AuditId, InvitationId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
 pub use role::{

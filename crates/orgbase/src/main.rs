@@ -7,8 +7,9 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
+use orgbase_domain::PageRequest;
 use orgbase_service::{NewOrgInput, UserPatch, UserRef};
-use orgbase_store::{ConnectOptions, PageRequest};
+use orgbase_store::ConnectOptions;
 
 #[derive(Parser)]
 #[command(

@@ -1,10 +1,11 @@
 //! Who gets into an organization: its signup settings, its claimed e-mail domains, and
 //! accounts its admins create directly.
 
-use orgbase_domain::email::{domain_covers, is_valid_domain};
+use orgbase_domain::email::is_valid_domain;
 use orgbase_domain::text::parse_signup_key;
-use orgbase_domain::{AuditAction, Email, InvalidInput, Name, Password, Role, UserId};
-use orgbase_store::{OrgDomain, PasswordToken, User};
+use orgbase_domain::{
+    AuditAction, Email, InvalidInput, Name, OrgDomain, Password, PasswordToken, Role, User, UserId,
+};
 use serde_json::json;
 
 use crate::Core;
@@ -12,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{OrgAccess, perm};
 use crate::shared::crypto::{TokenKind, new_token, random_hex};
-use crate::shared::provision::new_user;
 
 /// An org's signup settings, as admins see them.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -226,10 +226,7 @@ impl Access<'_> {
         core.cfg.policy.admits(&email)?;
         if !access.is_system_admin() {
             let domains = core.store.domains_of(access.org().id).await?;
-            if !domains
-                .iter()
-                .any(|d| domain_covers(&d.domain, email.domain()))
-            {
+            if !domains.iter().any(|d| d.covers(&email)) {
                 return Err(Error::forbidden(
                     "domain_not_claimed",
                     "the e-mail must be in one of the organization's domains",
@@ -242,14 +239,14 @@ impl Access<'_> {
         };
         let now = core.clock.now();
         let org_id = access.org().id;
-        let mut user = new_user(UserId::new(now), email, name, hash, false, now);
-        let link = if user.password_hash.is_none() {
+        let mut user = User::new(UserId::new(now), email, name, false, now);
+        let link = if hash.is_none() {
             Some(new_token(TokenKind::PasswordLink)?)
         } else {
             None
         };
         let mut change = core.change(access.audit()).await?;
-        if !change.insert_user(&user).await? {
+        if !change.insert_user(&user, hash.as_ref()).await? {
             return Err(Error::conflict(
                 "email_taken",
                 "an account with this e-mail exists",

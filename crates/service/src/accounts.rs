@@ -4,8 +4,7 @@ use orgbase_domain::email::domain_parents;
 use orgbase_domain::policy::{
     InvitationFact, JoinTarget, SignupFacts, SignupOutcome, decide_signup,
 };
-use orgbase_domain::{AuditAction, Email, Name, Password, Timestamp, UserId};
-use orgbase_store::{Org, User};
+use orgbase_domain::{AuditAction, Email, Name, Org, Password, Timestamp, User, UserId};
 use serde_json::json;
 
 use crate::Core;
@@ -13,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::{AuditCtx, Event};
 use crate::shared::authz::{Actor, Credential, Origin};
 use crate::shared::crypto::token_hash;
-use crate::shared::provision::{NewOrgInput, invitation_fact, live, new_user};
+use crate::shared::provision::NewOrgInput;
 use crate::shared::ratelimit::Action;
 
 /// A sign-up request as it arrives.
@@ -69,7 +68,7 @@ impl Accounts<'_> {
         };
         let invitation_fact = invitation.as_ref().map(|found| match found {
             None => InvitationFact::NotFound,
-            Some(i) => invitation_fact(i, &email, now),
+            Some(i) => i.fact(&email, now),
         });
         let signup_key = match &input.signup_key {
             Some(k) => Some(self.key_target(k).await?),
@@ -84,11 +83,11 @@ impl Accounts<'_> {
         let outcome = decide_signup(&core.cfg.policy, &email, &facts)?;
 
         let hash = core.hasher.hash(password.expose()).await?;
-        let mut user = new_user(UserId::new(now), email, name, Some(hash), false, now);
+        let mut user = User::new(UserId::new(now), email, name, false, now);
         let (session, token) = core.new_session(user.id, now)?;
 
         let mut change = core.change(AuditCtx::user(user.id, origin)).await?;
-        if !change.insert_user(&user).await? {
+        if !change.insert_user(&user, Some(&hash)).await? {
             return Err(Error::conflict(
                 "email_taken",
                 "an account with this e-mail exists",
@@ -162,7 +161,7 @@ impl Accounts<'_> {
             .store
             .org_by_signup_key(key)
             .await?
-            .filter(|o| o.signup_enabled && live(o))
+            .filter(Org::accepts_signup_key)
             .map(|o| JoinTarget {
                 org: o.id,
                 role: o.signup_role,
@@ -178,7 +177,7 @@ impl Accounts<'_> {
                     return Ok(None);
                 }
                 let org = self.0.store.org_by_id(claim.org_id).await?;
-                return Ok(org.filter(live).map(|o| JoinTarget {
+                return Ok(org.filter(Org::is_live).map(|o| JoinTarget {
                     org: o.id,
                     role: claim.role,
                 }));
@@ -199,14 +198,14 @@ impl Accounts<'_> {
             now,
         )?;
         // A malformed e-mail still pays one hash, like an unknown one.
-        let user = match Email::parse(email) {
-            Ok(e) => core.store.user_by_email(&e).await?,
+        let found = match Email::parse(email) {
+            Ok(e) => core.store.credentials_by_email(&e).await?,
             Err(_) => None,
         };
-        let stored = user.as_ref().and_then(|u| u.password_hash.as_deref());
+        let stored = found.as_ref().and_then(|(_, hash)| hash.as_ref());
         let ok = core.hasher.verify(password.expose(), stored).await?;
-        let user = match user {
-            Some(u) if ok => u,
+        let user = match found {
+            Some((u, _)) if ok => u,
             _ => return Err(Error::BadCredentials),
         };
         if !user.enabled {

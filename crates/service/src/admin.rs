@@ -3,17 +3,17 @@
 //! the operator at the console use the same functions (see [`Platform`]).
 
 use orgbase_domain::{
-    AuditAction, Email, Name, OrgId, Password, Permission, ProjectId, Role, UserId, WorkspaceId,
-    effective_project_role, effective_workspace_role,
+    AuditAction, AuditEvent, Email, Name, Org, OrgId, Page, PageRequest, Password, Permission,
+    ProjectId, Role, ScopeKind, User, UserId, WorkspaceId,
 };
-use orgbase_store::{AuditEvent, AuditFilter, Org, OrgFilter, Page, PageRequest, User};
+use orgbase_store::{AuditFilter, OrgFilter};
 use serde_json::json;
 
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::{Event, parse_action};
 use crate::shared::authz::{OrgRef, Platform, SystemAdmin};
-use crate::shared::provision::{NewOrgInput, new_user};
+use crate::shared::provision::NewOrgInput;
 
 /// A user a system admin creates, optionally straight into an org with a role.
 #[derive(Debug, Clone, Default)]
@@ -77,7 +77,7 @@ impl Admin<'_> {
                 let org = core
                     .find_org(r)
                     .await?
-                    .filter(|o| o.deleted_at.is_none())
+                    .filter(|o| !o.is_deleted())
                     .ok_or_else(Error::org_not_found)?;
                 let role = Role::parse_grantable(input.role.as_deref().unwrap_or("viewer"))?;
                 Some((org, role))
@@ -86,16 +86,9 @@ impl Admin<'_> {
         };
         let hash = core.hasher.hash(password.expose()).await?;
         let now = core.clock.now();
-        let mut user = new_user(
-            UserId::new(now),
-            email,
-            name,
-            Some(hash),
-            input.is_system_admin,
-            now,
-        );
+        let mut user = User::new(UserId::new(now), email, name, input.is_system_admin, now);
         let mut change = core.change(by.audit()).await?;
-        if !change.insert_user(&user).await? {
+        if !change.insert_user(&user, Some(&hash)).await? {
             return Err(Error::conflict(
                 "email_taken",
                 "an account with this e-mail exists",
@@ -197,12 +190,14 @@ impl Admin<'_> {
             user.name = n.as_str().to_string();
             changed.push("name");
         }
-        if let Some(h) = hash {
-            user.password_hash = Some(h);
+        if hash.is_some() {
             changed.push("password");
         }
         user.updated_at = now;
         change.update_user(&user).await?;
+        if let Some(h) = &hash {
+            change.set_password_hash(user.id, h, now).await?;
+        }
         if !user.enabled || patch.password.is_some() {
             change.delete_sessions_of(user.id, None).await?;
             change.delete_password_tokens_of(user.id).await?;
@@ -297,12 +292,13 @@ impl Admin<'_> {
             .store
             .role_chain(user.id, org.id, req.workspace, req.project)
             .await?;
-        let role = match (req.workspace, req.project) {
-            (_, Some(_)) => effective_project_role(chain.org, chain.workspace, chain.project),
-            (Some(_), None) => effective_workspace_role(chain.org, chain.workspace),
-            (None, None) => chain.org,
+        let at = match (req.workspace, req.project) {
+            (_, Some(_)) => ScopeKind::Project,
+            (Some(_), None) => ScopeKind::Workspace,
+            (None, None) => ScopeKind::Org,
         };
-        let live = user.enabled && org.deleted_at.is_none();
+        let role = chain.effective(at);
+        let live = user.enabled && !org.is_deleted();
         let allowed = live && (user.is_system_admin || role.is_some_and(|r| r.allows(permission)));
         Ok(CheckResult { allowed, role })
     }

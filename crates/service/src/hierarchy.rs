@@ -1,16 +1,15 @@
 //! Workspaces, projects and memberships at the three scopes.
 
 use orgbase_domain::{
-    AuditAction, Email, MembershipStatus, Name, ProjectId, Role, UserId, WorkspaceId,
+    AuditAction, Email, Member, Membership, Name, Page, PageRequest, Project, ProjectId, Role,
+    Scope, UserId, Workspace, WorkspaceId,
 };
-use orgbase_store::{Member, Membership, Page, PageRequest, Project, Scope, Workspace};
 use serde_json::json;
 
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{OrgAccess, Perm, ScopeAccess, perm};
-use crate::shared::provision::member;
 
 /// Whom to add: an existing user, by id or by e-mail.
 #[derive(Debug, Clone)]
@@ -170,12 +169,12 @@ impl Hierarchy<'_> {
         .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
 
         let now = core.clock.now();
-        let m = member(scope, org_id, user.id, role, Some(access.actor().id()), now);
+        let m = Membership::active(scope, org_id, user.id, role, Some(access.actor().id()), now);
         let mut change = core.change(access.audit()).await?;
         change.lock_org(org_id).await?;
         if !matches!(scope, Scope::Org(_)) {
             let in_org = change.membership(Scope::Org(org_id), user.id).await?;
-            if !in_org.is_some_and(|m| m.status == MembershipStatus::Active) {
+            if !in_org.is_some_and(|m| m.is_active()) {
                 return Err(Error::conflict(
                     "not_an_org_member",
                     "the user must be an active member of the organization first",
@@ -183,7 +182,7 @@ impl Hierarchy<'_> {
             }
         }
         if let Some(existing) = change.membership(scope, user.id).await?
-            && existing.status == MembershipStatus::Active
+            && existing.is_active()
         {
             return Err(Error::conflict(
                 "already_member",

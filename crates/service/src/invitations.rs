@@ -3,10 +3,9 @@
 
 use orgbase_domain::policy::Refusal;
 use orgbase_domain::{
-    AuditAction, Email, InvitationId, InvitationStatus, MembershipStatus, ProjectId, Role,
-    WorkspaceId,
+    AuditAction, Email, Invitation, InvitationId, InvitationStatus, Org, Page, PageRequest,
+    ProjectId, Role, Scope, WorkspaceId,
 };
-use orgbase_store::{Invitation, Org, Page, PageRequest, Scope};
 use serde_json::json;
 
 use crate::Core;
@@ -14,7 +13,6 @@ use crate::error::{Error, Result};
 use crate::shared::audit::{AuditCtx, Event};
 use crate::shared::authz::{Actor, OrgAccess, Origin, perm};
 use crate::shared::crypto::{TokenKind, new_token, token_hash};
-use crate::shared::provision::{effective_status, invitation_fact};
 use crate::shared::ratelimit::Action;
 
 #[derive(Debug, Clone)]
@@ -96,7 +94,7 @@ impl Invitations<'_> {
             && change
                 .membership(Scope::Org(org_id), u.id)
                 .await?
-                .is_some_and(|m| m.status == MembershipStatus::Active)
+                .is_some_and(|m| m.is_active())
         {
             return Err(Error::conflict(
                 "already_member",
@@ -135,7 +133,7 @@ impl Invitations<'_> {
             .invitations_of(access.org().id, status, now, page)
             .await?;
         for i in &mut p.items {
-            i.status = effective_status(i, now);
+            i.status = i.effective_status(now);
         }
         Ok(p)
     }
@@ -227,7 +225,7 @@ impl Invitations<'_> {
             .invitation_by_token(&token_hash(token.trim()))
             .await?;
         let inv = inv.ok_or(Refusal::InvitationNotFound)?;
-        invitation_fact(&inv, email, self.0.clock.now()).usable()?;
+        inv.fact(email, self.0.clock.now()).usable()?;
         Ok(inv)
     }
 
@@ -270,7 +268,7 @@ impl Invitations<'_> {
             .await?;
         let mut inv = inv.ok_or(Refusal::InvitationNotFound)?;
         // Whoever holds the token may decline: the e-mail is the invitation's own.
-        invitation_fact(&inv, &inv.email, core.clock.now()).usable()?;
+        inv.fact(&inv.email, core.clock.now()).usable()?;
         inv.status = InvitationStatus::Declined;
         inv.updated_at = core.clock.now();
         let mut change = core.change(AuditCtx::anonymous(origin)).await?;

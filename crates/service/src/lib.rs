@@ -45,16 +45,16 @@ pub use shared::authz::{
     self, Actor, Credential, Operator, OrgAccess, OrgRef, Origin, Platform, ScopeAccess, ScopePath,
     SystemAdmin, perm,
 };
-pub use shared::provision::{NewOrgInput, default_tree};
+pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, ratelimit, secrets};
 pub use system::{SyncReport, System, SystemEnv};
 
-pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
-/// The entities use cases return (moving to the domain crate).
-pub use orgbase_store::{
+/// The entities use cases return, from the domain crate.
+pub use orgbase_domain::entities::{
     ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, OrgWithRole, Page,
-    PageRequest, Project, User, Workspace,
+    PageRequest, Project, User, Workspace, default_tree,
 };
+pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
 
 #[derive(Debug, Clone)]
 pub struct Config {

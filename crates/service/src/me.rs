@@ -1,7 +1,8 @@
 //! The caller's own account: who they are, their password, their personal API keys.
 
-use orgbase_domain::{ApiKeyId, AuditAction, Name, Password, Slug};
-use orgbase_store::{ApiKey, Membership, Page, PageRequest, User};
+use orgbase_domain::{
+    ApiKey, ApiKeyId, AuditAction, Membership, Name, Page, PageRequest, Password, Slug, User,
+};
 use serde_json::json;
 
 use crate::Core;
@@ -41,9 +42,10 @@ impl Me<'_> {
         let core = self.0;
         let current = Password::for_login(current)?;
         let new = Password::parse(new)?;
+        let stored = core.store.password_hash(actor.id()).await?;
         if !core
             .hasher
-            .verify(current.expose(), actor.user().password_hash.as_deref())
+            .verify(current.expose(), stored.as_ref())
             .await?
         {
             return Err(Error::forbidden(

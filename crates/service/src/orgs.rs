@@ -1,8 +1,11 @@
 //! Organization lifecycle: create, read, update, soft delete, restore, transfer, and
 //! the org's own audit trail.
 
-use orgbase_domain::{AuditAction, Description, MembershipStatus, Name, Role, Slug, UserId};
-use orgbase_store::{AuditEvent, AuditFilter, Org, OrgWithRole, Page, PageRequest, Scope};
+use orgbase_domain::{
+    AuditAction, AuditEvent, Description, MembershipStatus, Name, Org, OrgWithRole, Page,
+    PageRequest, Role, Scope, Slug, UserId,
+};
+use orgbase_store::AuditFilter;
 use serde_json::json;
 
 use crate::Core;
@@ -171,7 +174,7 @@ impl Orgs<'_> {
             .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        if org.deleted_at.is_some() {
+        if org.is_deleted() {
             return Err(Error::org_not_found());
         }
         if org.owner_id == Some(me) && change.count_owned_live_orgs(me).await? <= 1 {
@@ -240,9 +243,7 @@ impl Orgs<'_> {
             .ok_or_else(Error::org_not_found)?;
         let target = change.membership(Scope::Org(org.id), new_owner).await?;
         let target_user = change.user_by_id(new_owner).await?;
-        let active = target
-            .as_ref()
-            .is_some_and(|m| m.status == MembershipStatus::Active)
+        let active = target.as_ref().is_some_and(|m| m.is_active())
             && target_user.as_ref().is_some_and(|u| u.enabled);
         if !active {
             return Err(Error::conflict(

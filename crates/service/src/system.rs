@@ -1,8 +1,7 @@
 //! The system organization, synced from the environment (SPEC §4): provider settings
 //! and defaults. Variables that are set overwrite; unset ones leave stored values alone.
 
-use orgbase_domain::{AuditAction, Email, Name, Password, UserId};
-use orgbase_store::{Org, User};
+use orgbase_domain::{AuditAction, Email, Name, Org, Password, User, UserId};
 use serde_json::{Value, json};
 
 use crate::Core;
@@ -10,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::{AuditCtx, Event};
 use crate::shared::authz::sealed::Sealed;
 use crate::shared::authz::{Operator, Platform};
-use crate::shared::provision::{NewOrgInput, new_user};
+use crate::shared::provision::NewOrgInput;
 
 /// The variables of SPEC §4, as read at start. `None` means unset.
 #[derive(Debug, Clone, Default)]
@@ -119,9 +118,9 @@ impl System<'_> {
         let name = Name::parse(name.unwrap_or("Administrator"), "name")?;
         let hash = core.hasher.hash(password.expose()).await?;
         let now = core.clock.now();
-        let user = new_user(UserId::new(now), email, name, Some(hash), true, now);
+        let user = User::new(UserId::new(now), email, name, true, now);
         let mut change = core.change(by.audit()).await?;
-        if !change.insert_user(&user).await? {
+        if !change.insert_user(&user, Some(&hash)).await? {
             return Err(Error::conflict(
                 "email_taken",
                 "an account with this e-mail exists",

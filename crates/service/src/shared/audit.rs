@@ -3,8 +3,8 @@
 
 use std::ops::{Deref, DerefMut};
 
-use orgbase_domain::{ApiKeyId, AuditAction, AuditId, InvalidInput, OrgId, UserId};
-use orgbase_store::{AuditEvent, Tx};
+use orgbase_domain::{ApiKeyId, AuditAction, AuditEvent, AuditId, InvalidInput, OrgId, UserId};
+use orgbase_store::Tx;
 use serde_json::Value;
 
 use crate::Core;

@@ -17,10 +17,10 @@
 use std::marker::PhantomData;
 
 use orgbase_domain::{
-    ApiKeyId, MembershipStatus, OrgId, Permission, ProjectId, Role, ScopeKind, SessionId, Slug,
-    UserId, WorkspaceId, role_for,
+    ApiKeyId, MembershipStatus, Org, OrgId, Permission, Project, ProjectId, Role, Scope, ScopeKind,
+    SessionId, Slug, User, UserId, Workspace, WorkspaceId,
 };
-use orgbase_store::{Org, OrgKey, Project, Scope, User, Workspace};
+use orgbase_store::OrgKey;
 use uuid::Uuid;
 
 use crate::Core;
@@ -508,7 +508,7 @@ impl Core {
                     project.as_ref().map(|p| p.id),
                 )
                 .await?;
-            role_for(P::P, at, chain.org, chain.workspace, chain.project)
+            chain.role_for(P::P, at)
         };
         if !actor.is_system_admin() && !role.is_some_and(|r| r.allows(P::P)) {
             return Err(Error::forbidden(
@@ -609,7 +609,7 @@ fn access_from<P: Perm>(
     if role.is_none() && !system_admin {
         return Err(Error::org_not_found());
     }
-    if org.deleted_at.is_some() && P::P != Permission::OrgRestore && !system_admin {
+    if org.is_deleted() && P::P != Permission::OrgRestore && !system_admin {
         return Err(Error::org_not_found());
     }
     check(role, system_admin, P::P)?;

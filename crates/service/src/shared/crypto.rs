@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
+use orgbase_domain::PasswordHash;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
@@ -54,7 +55,7 @@ impl Hasher {
         })
     }
 
-    pub async fn hash(&self, password: &str) -> Result<String> {
+    pub async fn hash(&self, password: &str) -> Result<PasswordHash> {
         let _permit = self
             .permits
             .acquire()
@@ -65,11 +66,12 @@ impl Hasher {
         tokio::task::spawn_blocking(move || hash_blocking(&argon, &pw))
             .await
             .map_err(|e| Error::Internal(e.to_string()))?
+            .map(PasswordHash::from_phc)
     }
 
     /// Checks `password` against `stored`, or against the dummy hash when there is no
     /// stored hash (unknown user), always paying one verification.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Result<bool> {
+    pub async fn verify(&self, password: &str, stored: Option<&PasswordHash>) -> Result<bool> {
         let _permit = self
             .permits
             .acquire()
@@ -77,10 +79,10 @@ impl Hasher {
             .map_err(|e| Error::Internal(e.to_string()))?;
         let argon = self.argon.clone();
         let real = stored.is_some();
-        let phc = stored.map_or_else(|| self.dummy.to_string(), str::to_string);
+        let phc = stored.map_or_else(|| self.dummy.to_string(), |h| h.as_str().to_string());
         let pw = password.to_string();
         let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&phc)
+            Phc::new(&phc)
                 .map(|h| argon.verify_password(pw.as_bytes(), &h).is_ok())
                 .unwrap_or(false)
         })
@@ -183,11 +185,12 @@ mod tests {
     async fn hash_and_verify() {
         let h = cheap();
         let phc = h.hash("correct horse").await.unwrap();
-        assert!(phc.starts_with("$argon2id$"));
+        assert!(phc.as_str().starts_with("$argon2id$"));
         assert!(h.verify("correct horse", Some(&phc)).await.unwrap());
         assert!(!h.verify("wrong horse", Some(&phc)).await.unwrap());
         assert!(!h.verify("anything", None).await.unwrap());
-        assert!(!h.verify("x", Some("not a phc")).await.unwrap());
+        let junk = PasswordHash::from_phc("not a phc".into());
+        assert!(!h.verify("x", Some(&junk)).await.unwrap());
     }
 
     #[test]

@@ -3,12 +3,12 @@
 //! member of an org (admin-made accounts, sign-up by key or domain), carrying out an
 //! invitation (accepting it, or signing up with it), new users and sessions.
 
-use orgbase_domain::policy::{InvitationFact, Refusal};
+use orgbase_domain::policy::Refusal;
 use orgbase_domain::{
-    AuditAction, Description, Email, InvitationStatus, MembershipStatus, Name, OrgId, OrgStatus,
-    ProjectId, Role, SessionId, Slug, Timestamp, UserId, WorkspaceId, parse_label,
+    AuditAction, Description, Invitation, InvitationStatus, Membership, Name, Org, OrgId,
+    OrgStatus, Role, Scope, Session, SessionId, Slug, Timestamp, User, UserId, default_tree,
+    parse_label,
 };
-use orgbase_store::{Invitation, Membership, Org, Project, Scope, Session, User, Workspace};
 use serde_json::json;
 
 use crate::Core;
@@ -32,11 +32,6 @@ const SLUG_ATTEMPTS: u32 = 1000;
 
 pub(crate) fn opt_label(v: Option<String>, field: &'static str) -> Result<Option<String>> {
     Ok(v.map(|s| parse_label(&s, field)).transpose()?)
-}
-
-/// An org that takes part in sign-up and invitations: not deleted, not suspended.
-pub(crate) fn live(org: &Org) -> bool {
-    org.deleted_at.is_none() && org.status == OrgStatus::Active
 }
 
 impl Core {
@@ -121,7 +116,7 @@ impl Core {
         change.insert_workspace(&ws).await?;
         change.insert_project(&project).await?;
         if let Some(owner) = owner {
-            let m = member(Scope::Org(org.id), org.id, owner, Role::Owner, None, now);
+            let m = Membership::active(Scope::Org(org.id), org.id, owner, Role::Owner, None, now);
             change.upsert_membership(&m).await?;
         }
         let details = json!({"slug": org.slug, "name": org.name, "owner_id": owner});
@@ -156,7 +151,7 @@ impl Core {
             AuditAction::MemberAdd => change.ctx().user,
             _ => None,
         };
-        let m = member(Scope::Org(org.id), org.id, user, role, invited_by, now);
+        let m = Membership::active(Scope::Org(org.id), org.id, user, role, invited_by, now);
         change.upsert_membership(&m).await?;
         let mut details =
             json!({"scope": "org", "scope_id": org.id, "user_id": user, "role": role});
@@ -186,7 +181,7 @@ impl Core {
             .lock_org(inv.org_id)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        if org.deleted_at.is_some() {
+        if org.is_deleted() {
             return Err(Refusal::InvitationNotFound.into());
         }
         let mut accepted = inv.clone();
@@ -236,7 +231,7 @@ impl Core {
         org.owner_id = Some(user.id);
         org.updated_at = now;
         change.update_org(&org).await?;
-        let m = member(Scope::Org(org.id), org.id, user.id, Role::Owner, None, now);
+        let m = Membership::active(Scope::Org(org.id), org.id, user.id, Role::Owner, None, now);
         change.upsert_membership(&m).await?;
         change.set_home_org(user.id, Some(org.id), now).await?;
         change
@@ -276,101 +271,12 @@ async fn grant(
         _ => inv.role,
     };
     let existing = change.membership(scope, user.id).await?;
-    let active = existing
-        .as_ref()
-        .filter(|m| m.status == MembershipStatus::Active);
+    let active = existing.as_ref().filter(|m| m.is_active());
     let role = active.map_or(role, |m| m.role.max(role));
-    let mut m = member(scope, inv.org_id, user.id, role, inv.invited_by, now);
+    let mut m = Membership::active(scope, inv.org_id, user.id, role, inv.invited_by, now);
     if let Some(old) = existing {
         m.joined_at = old.joined_at;
     }
     change.upsert_membership(&m).await?;
     Ok(())
-}
-
-/// The default workspace and project every org starts with.
-pub fn default_tree(org: OrgId, now: Timestamp) -> (Workspace, Project) {
-    let ws = Workspace {
-        id: WorkspaceId::new(now),
-        org_id: org,
-        name: "Default".to_string(),
-        is_default: true,
-        created_at: now,
-        updated_at: now,
-    };
-    let project = Project {
-        id: ProjectId::new(now),
-        org_id: org,
-        workspace_id: ws.id,
-        name: "Default".to_string(),
-        is_default: true,
-        created_at: now,
-        updated_at: now,
-    };
-    (ws, project)
-}
-
-/// An active membership starting now.
-pub(crate) fn member(
-    scope: Scope,
-    org: OrgId,
-    user: UserId,
-    role: Role,
-    invited_by: Option<UserId>,
-    now: Timestamp,
-) -> Membership {
-    Membership {
-        scope,
-        org_id: org,
-        user_id: user,
-        role,
-        status: MembershipStatus::Active,
-        invited_by,
-        joined_at: now,
-        updated_at: now,
-    }
-}
-
-pub(crate) fn new_user(
-    id: UserId,
-    email: Email,
-    name: Name,
-    hash: Option<String>,
-    admin: bool,
-    now: Timestamp,
-) -> User {
-    User {
-        id,
-        email,
-        name: name.as_str().to_string(),
-        password_hash: hash,
-        is_system_admin: admin,
-        enabled: true,
-        home_org_id: None,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-    }
-}
-
-/// What an invitation found by its token means for this e-mail now.
-pub(crate) fn invitation_fact(i: &Invitation, email: &Email, now: Timestamp) -> InvitationFact {
-    match i.status {
-        InvitationStatus::Accepted | InvitationStatus::Declined => InvitationFact::Used,
-        InvitationStatus::Revoked => InvitationFact::NotFound,
-        InvitationStatus::Expired => InvitationFact::Expired,
-        InvitationStatus::Pending if i.expires_at <= now => InvitationFact::Expired,
-        InvitationStatus::Pending => InvitationFact::Pending {
-            email_matches: &i.email == email,
-        },
-    }
-}
-
-/// The status people see: a pending invitation past its expiry is expired.
-pub(crate) fn effective_status(i: &Invitation, now: Timestamp) -> InvitationStatus {
-    if i.status == InvitationStatus::Pending && i.expires_at <= now {
-        InvitationStatus::Expired
-    } else {
-        i.status
-    }
 }

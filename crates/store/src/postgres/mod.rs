@@ -8,16 +8,17 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::dump::{Column, ForeignKey, Index, Schema, Table};
 use crate::{ConnectOptions, Result, migrations};
+use orgbase_domain::{Member, Page, PageRequest, Scope};
 
 pub type Db = sqlx::Postgres;
 pub const NAME: &str = "postgres";
 /// Row lock, so concurrent nodes serialize read-modify-write of one org.
 pub const LOCK_SUFFIX: &str = " FOR UPDATE";
 
-// The same SQL, compiled for this backend (see shared.rs).
+// The same SQL, compiled for this backend (see sql/mod.rs).
 #[allow(clippy::duplicate_mod)]
-#[path = "../shared.rs"]
-pub mod shared;
+#[path = "../sql/mod.rs"]
+pub mod sql;
 
 pub struct BackendStore {
     pub read: PgPool,
@@ -26,19 +27,22 @@ pub struct BackendStore {
 
 pub type PgStore = BackendStore;
 
+/// A reader connection: from the pool (PostgreSQL needs no separate readers).
+pub type ReadGuard<'a> = sqlx::pool::PoolConnection<sqlx::Postgres>;
+
 impl BackendStore {
-    pub async fn reader(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    pub async fn reader(&self) -> Result<ReadGuard<'_>> {
         Ok(self.read.acquire().await?)
     }
 }
 
 /// Member pages: rows stream from the socket, so plain rows are cheap here.
 pub async fn members_page(
-    s: &BackendStore,
-    scope: crate::Scope,
-    page: crate::PageRequest,
-) -> Result<crate::Page<crate::Member>> {
-    shared::members(&mut *s.reader().await?, scope, page).await
+    c: &mut sqlx::PgConnection,
+    scope: Scope,
+    page: PageRequest,
+) -> Result<Page<Member>> {
+    sql::hierarchy::member_rows(c, scope, page).await
 }
 
 /// Arbitrary constant naming Orgbase's migration lock among advisory locks.

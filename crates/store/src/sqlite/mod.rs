@@ -20,19 +20,19 @@ use crate::dump::{Column, ForeignKey, Index, Schema, Table};
 use orgbase_domain::{Email, OrgId, Timestamp, UserId};
 use uuid::Uuid;
 
-use crate::{
-    ConnectOptions, Member, Membership, Page, PageRequest, Result, Scope, StoreError, migrations,
-};
+use orgbase_domain::{Member, Membership, Page, PageRequest, Scope};
+
+use crate::{ConnectOptions, Result, StoreError, migrations};
 
 pub type Db = sqlx::Sqlite;
 pub const NAME: &str = "sqlite";
 /// SQLite has no row locks; the single writer connection already serializes writers.
 pub const LOCK_SUFFIX: &str = "";
 
-// The same SQL, compiled for this backend (see shared.rs).
+// The same SQL, compiled for this backend (see sql/mod.rs).
 #[allow(clippy::duplicate_mod)]
-#[path = "../shared.rs"]
-pub mod shared;
+#[path = "../sql/mod.rs"]
+pub mod sql;
 
 pub struct BackendStore {
     pub read: ReadPool,
@@ -309,11 +309,11 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
 /// own, waking the task each time; for a 30-row page those hand-offs cost more than the
 /// query. One row per page pays one.
 pub async fn members_page(
-    s: &BackendStore,
+    c: &mut SqliteConnection,
     scope: Scope,
     page: PageRequest,
 ) -> Result<Page<Member>> {
-    let (table, key) = shared::scope_table(scope);
+    let (table, key) = sql::rows::scope_table(scope);
     let sql = format!(
         "SELECT json_group_array(json_array(hex(user_id), hex(org_id), role, status, hex(invited_by), \
          joined_at, updated_at, email, name)) AS page FROM (\
@@ -323,9 +323,9 @@ pub async fn members_page(
     );
     let row = sqlx::query(&sql)
         .bind(scope.uuid())
-        .bind(shared::after(page))
-        .bind(shared::overfetch(page))
-        .fetch_one(&mut *s.reader().await?)
+        .bind(sql::rows::after(page))
+        .bind(sql::rows::overfetch(page))
+        .fetch_one(c)
         .await?;
     let json: String = row.try_get("page")?;
     type Cols = (

@@ -1,0 +1,143 @@
+//! Ways into an org besides sign-up by key: claimed e-mail domains and invitations.
+
+use crate::email::{Email, domain_covers};
+use crate::ids::{InvitationId, OrgId, ProjectId, UserId, WorkspaceId};
+use crate::policy::InvitationFact;
+use crate::role::{InvitationStatus, Role};
+use crate::time::Timestamp;
+
+/// An e-mail domain an org claims. A domain belongs to at most one org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgDomain {
+    pub domain: String,
+    pub org_id: OrgId,
+    /// New users of this domain join the org at sign-up.
+    pub auto_join: bool,
+    pub role: Role,
+    pub created_at: Timestamp,
+}
+
+impl OrgDomain {
+    /// Whether this claim covers the e-mail: its domain or a subdomain of it.
+    pub fn covers(&self, email: &Email) -> bool {
+        domain_covers(&self.domain, email.domain())
+    }
+}
+
+/// An invitation to an org, optionally into a workspace and project. Only the hash of
+/// its token is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub org_id: OrgId,
+    pub workspace_id: Option<WorkspaceId>,
+    pub project_id: Option<ProjectId>,
+    pub email: Email,
+    pub role: Role,
+    pub token_hash: String,
+    /// As stored: a pending invitation past its expiry is still stored as pending
+    /// (expiry is read, not swept; see [`Invitation::effective_status`]).
+    pub status: InvitationStatus,
+    pub invited_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+}
+
+impl Invitation {
+    /// The status people see: a pending invitation past its expiry is expired.
+    pub fn effective_status(&self, now: Timestamp) -> InvitationStatus {
+        if self.status == InvitationStatus::Pending && self.expires_at <= now {
+            InvitationStatus::Expired
+        } else {
+            self.status
+        }
+    }
+
+    /// What this invitation, found by its token, means for `email` now.
+    pub fn fact(&self, email: &Email, now: Timestamp) -> InvitationFact {
+        match self.effective_status(now) {
+            InvitationStatus::Accepted | InvitationStatus::Declined => InvitationFact::Used,
+            InvitationStatus::Revoked => InvitationFact::NotFound,
+            InvitationStatus::Expired => InvitationFact::Expired,
+            InvitationStatus::Pending => InvitationFact::Pending {
+                email_matches: &self.email == email,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invitation(now: Timestamp) -> Invitation {
+        Invitation {
+            id: InvitationId::new(now),
+            org_id: OrgId::new(now),
+            workspace_id: None,
+            project_id: None,
+            email: Email::parse("bo@example.com").unwrap(),
+            role: Role::Editor,
+            token_hash: "h".into(),
+            status: InvitationStatus::Pending,
+            invited_by: None,
+            created_at: now,
+            updated_at: now,
+            expires_at: now.plus_seconds(60),
+            accepted_at: None,
+        }
+    }
+
+    #[test]
+    fn a_pending_invitation_expires_when_read_after_its_expiry() {
+        let now = Timestamp::from_millis(1_000_000);
+        let i = invitation(now);
+        assert_eq!(i.effective_status(now), InvitationStatus::Pending);
+        let later = now.plus_seconds(60);
+        assert_eq!(i.effective_status(later), InvitationStatus::Expired);
+        assert_eq!(i.fact(&i.email, later), InvitationFact::Expired);
+    }
+
+    #[test]
+    fn facts_follow_the_status_and_the_email() {
+        let now = Timestamp::from_millis(1_000_000);
+        let mut i = invitation(now);
+        let other = Email::parse("eve@example.com").unwrap();
+        assert_eq!(
+            i.fact(&i.email, now),
+            InvitationFact::Pending {
+                email_matches: true
+            }
+        );
+        assert_eq!(
+            i.fact(&other, now),
+            InvitationFact::Pending {
+                email_matches: false
+            }
+        );
+        i.status = InvitationStatus::Accepted;
+        assert_eq!(i.fact(&other, now), InvitationFact::Used);
+        i.status = InvitationStatus::Declined;
+        assert_eq!(i.fact(&other, now), InvitationFact::Used);
+        i.status = InvitationStatus::Revoked;
+        assert_eq!(i.fact(&other, now), InvitationFact::NotFound);
+        i.status = InvitationStatus::Expired;
+        assert_eq!(i.fact(&other, now), InvitationFact::Expired);
+    }
+
+    #[test]
+    fn a_claim_covers_its_domain_and_subdomains() {
+        let d = OrgDomain {
+            domain: "aarhus.dk".into(),
+            org_id: OrgId::new(Timestamp::from_millis(0)),
+            auto_join: true,
+            role: Role::Viewer,
+            created_at: Timestamp::from_millis(0),
+        };
+        assert!(d.covers(&Email::parse("a@aarhus.dk").unwrap()));
+        assert!(d.covers(&Email::parse("a@it.aarhus.dk").unwrap()));
+        assert!(!d.covers(&Email::parse("a@notaarhus.dk").unwrap()));
+    }
+}

@@ -1,0 +1,124 @@
+//! How users prove who they are: sessions, API keys, one-time set-password links, and
+//! password hashes. Only token hashes are kept, never the tokens.
+
+use std::fmt;
+
+use crate::ids::{ApiKeyId, SessionId, UserId};
+use crate::time::Timestamp;
+
+use super::user::User;
+
+/// A stored password hash (an argon2id PHC string). It is not a field of [`User`]:
+/// the store hands it out only through the credential read that authentication uses,
+/// and it never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PasswordHash(String);
+
+impl PasswordHash {
+    /// Wraps a PHC string made by the password hasher or read from the store.
+    pub fn from_phc(phc: String) -> Self {
+        Self(phc)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PasswordHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PasswordHash(..)")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+impl Session {
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.expires_at > now
+    }
+}
+
+/// A personal API key: acts as its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub user_id: UserId,
+    pub name: String,
+    /// The first characters of the token, shown to tell keys apart.
+    pub prefix: String,
+    pub token_hash: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl ApiKey {
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+/// A one-time set-password link (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordToken {
+    pub token_hash: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A live session found by its token hash, with its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionAuth {
+    pub id: SessionId,
+    pub token_hash: String,
+    pub user: User,
+}
+
+/// A live API key found by its token hash, with its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyAuth {
+    pub id: ApiKeyId,
+    pub token_hash: String,
+    pub last_used_at: Option<Timestamp>,
+    pub user: User,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_hash_does_not_print() {
+        let h = PasswordHash::from_phc("$argon2id$v=19$secret".into());
+        assert_eq!(format!("{h:?}"), "PasswordHash(..)");
+        assert_eq!(h.as_str(), "$argon2id$v=19$secret");
+    }
+
+    #[test]
+    fn keys_without_expiry_stay_live() {
+        let now = Timestamp::from_millis(1_000);
+        let mut k = ApiKey {
+            id: ApiKeyId::new(now),
+            user_id: UserId::new(now),
+            name: "ci".into(),
+            prefix: "obk_".into(),
+            token_hash: "h".into(),
+            created_at: now,
+            expires_at: None,
+            last_used_at: None,
+        };
+        assert!(k.is_live(now.plus_seconds(1_000_000)));
+        k.expires_at = Some(now.plus_seconds(1));
+        assert!(k.is_live(now));
+        assert!(!k.is_live(now.plus_seconds(1)));
+    }
+}

@@ -1,0 +1,24 @@
+//! The entities Orgbase keeps, with their invariants and the small rules that belong
+//! to them. The store maps them to rows; the service builds and changes them; the HTTP
+//! layer renders views of them.
+//!
+//! Grouped by aggregate, as the store is: users, orgs, the hierarchy (workspaces,
+//! projects, memberships), access (claimed domains, invitations), credentials
+//! (sessions, API keys, password hashes and links) and the audit trail; `page` holds
+//! keyset pagination.
+
+pub mod access;
+pub mod audit;
+pub mod credentials;
+pub mod hierarchy;
+pub mod org;
+pub mod page;
+pub mod user;
+
+pub use access::{Invitation, OrgDomain};
+pub use audit::AuditEvent;
+pub use credentials::{ApiKey, ApiKeyAuth, PasswordHash, PasswordToken, Session, SessionAuth};
+pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
+pub use org::{Org, OrgWithRole};
+pub use page::{Page, PageRequest};
+pub use user::User;

@@ -1,0 +1,142 @@
+//! The SQL both backends share, written once, one module per aggregate.
+//!
+//! This directory is compiled twice, as `sqlite::sql` and `postgres::sql` (see the
+//! `#[path]` in each backend's `mod.rs`), each time with that backend's `Db`, so every
+//! query is checked against both drivers' types without generic trait bounds. Only
+//! what truly differs (connecting, migrating, locking, schema dumps, how a page of
+//! members is fetched) lives in the backend modules. Placeholders are `$N`, which both
+//! drivers accept.
+//!
+//! Each aggregate module holds its queries as functions of a connection, one `reads!`
+//! line per read (implementing the read trait for the store, on a reader connection,
+//! and for a transaction, on its own) and the write trait for the transaction.
+
+use std::ops::{Deref, DerefMut};
+
+use async_trait::async_trait;
+use orgbase_domain::{ApiKeyId, Timestamp};
+use tokio::sync::{Mutex, MutexGuard};
+
+use super::{BackendStore, Db, LOCK_SUFFIX, ReadGuard};
+use crate::Result;
+
+/// Implements a read trait twice: for the store (on a reader connection) and for a
+/// transaction (on the transaction's connection). Each method runs the query function
+/// of the same name in the invoking module.
+macro_rules! reads {
+    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)* }) => {
+        reads!(@impl $trait for super::BackendStore { $(fn $name($($arg: $ty),*) -> $ret;)* });
+        reads!(@impl $trait for super::SqlTx { $(fn $name($($arg: $ty),*) -> $ret;)* });
+    };
+    (@impl $trait:ident for $t:ty { $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+        #[async_trait::async_trait]
+        impl crate::$trait for $t {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> crate::Result<$ret> {
+                    $name(&mut *self.conn().await?, $($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+pub(crate) mod access;
+pub(crate) mod audit;
+pub(crate) mod hierarchy;
+pub(crate) mod orgs;
+pub(crate) mod rows;
+pub(crate) mod users;
+
+/// A connection of this backend.
+pub(crate) type DbConn = <Db as sqlx::Database>::Connection;
+type DbTx = sqlx::Transaction<'static, Db>;
+
+/// Where a read runs: a reader connection of the store, or the open transaction.
+pub(crate) enum Conn<'a> {
+    Reader(ReadGuard<'a>),
+    Tx(MutexGuard<'a, DbTx>),
+}
+
+impl Deref for Conn<'_> {
+    type Target = DbConn;
+    fn deref(&self) -> &DbConn {
+        match self {
+            Conn::Reader(r) => r,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+impl DerefMut for Conn<'_> {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        match self {
+            Conn::Reader(r) => r,
+            Conn::Tx(t) => t,
+        }
+    }
+}
+
+impl BackendStore {
+    /// Reads outside a transaction go to a reader connection.
+    pub(crate) async fn conn(&self) -> Result<Conn<'_>> {
+        Ok(Conn::Reader(self.reader().await?))
+    }
+}
+
+/// A transaction. Reads (`&self`) take its connection through a lock that is never
+/// contended (one use case drives one transaction); writes (`&mut self`) need none.
+/// Dropping it without committing rolls it back (sqlx's `Transaction` does so).
+pub struct SqlTx(Mutex<DbTx>);
+
+impl SqlTx {
+    async fn conn(&self) -> Result<Conn<'_>> {
+        Ok(Conn::Tx(self.0.lock().await))
+    }
+
+    /// The transaction's connection, for writes.
+    fn c(&mut self) -> &mut DbConn {
+        self.0.get_mut()
+    }
+}
+
+#[async_trait]
+impl crate::Commit for SqlTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        Ok(self.0.into_inner().commit().await?)
+    }
+}
+
+#[async_trait]
+impl crate::Database for BackendStore {
+    fn backend(&self) -> &'static str {
+        super::NAME
+    }
+
+    async fn migrate(&self) -> Result<usize> {
+        super::migrate(self).await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&mut *self.conn().await?)
+            .await?;
+        Ok(())
+    }
+
+    async fn schema(&self) -> Result<crate::dump::Schema> {
+        super::schema(self).await
+    }
+
+    async fn begin(&self) -> Result<Box<dyn crate::Tx>> {
+        Ok(Box::new(SqlTx(Mutex::new(self.write.begin().await?))))
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now.as_millis())
+            .bind(id.0)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,46 @@
+//! Ways in besides an account of one's own: signup keys, claimed domains, invitations,
+//! and API keys.
+
+use async_trait::async_trait;
+use orgbase_domain::{
+    ApiKey, ApiKeyId, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId, Page,
+    PageRequest, Timestamp, UserId,
+};
+
+use crate::Result;
+
+#[async_trait]
+pub trait AccessReads: Send + Sync {
+    async fn org_by_signup_key(&self, key: &str) -> Result<Option<Org>>;
+    /// The claim of exactly this domain, if any.
+    async fn domain(&self, domain: &str) -> Result<Option<OrgDomain>>;
+    async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>>;
+    async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
+    async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>>;
+    /// Invitations of an org by status. A pending invitation past its expiry counts as
+    /// expired (expiry is read, not swept), so `now` decides.
+    async fn invitations_of(
+        &self,
+        org: OrgId,
+        status: Option<InvitationStatus>,
+        now: Timestamp,
+        page: PageRequest,
+    ) -> Result<Page<Invitation>>;
+    async fn api_keys_of(&self, user: UserId, page: PageRequest) -> Result<Page<ApiKey>>;
+}
+
+#[async_trait]
+pub trait AccessWrites: Send {
+    /// Inserts unless the domain is claimed (by any org); false when it was.
+    async fn insert_domain(&mut self, d: &OrgDomain) -> Result<bool>;
+    async fn delete_domain(&mut self, org: OrgId, domain: &str) -> Result<bool>;
+    /// The invitation, locked against concurrent changes on PostgreSQL.
+    async fn lock_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>>;
+    async fn insert_invitation(&mut self, i: &Invitation) -> Result<()>;
+    /// Writes the invitation's mutable fields if its status is still `expect`; false
+    /// when someone else changed it first (a racing accept, say).
+    async fn update_invitation(&mut self, i: &Invitation, expect: InvitationStatus)
+    -> Result<bool>;
+    async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()>;
+    async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool>;
+}

@@ -1,0 +1,24 @@
+//! The audit trail.
+
+use async_trait::async_trait;
+use orgbase_domain::{AuditEvent, OrgId, Page, PageRequest};
+
+use crate::Result;
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub org_id: Option<OrgId>,
+    /// An action's name (`org.create`, ...).
+    pub action: Option<String>,
+}
+
+#[async_trait]
+pub trait AuditReads: Send + Sync {
+    /// Newest first; `page.after` is the last id seen.
+    async fn audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEvent>>;
+}
+
+#[async_trait]
+pub trait AuditWrites: Send {
+    async fn insert_audit(&mut self, e: &AuditEvent) -> Result<()>;
+}

@@ -1,0 +1,54 @@
+//! Workspaces, projects and memberships at every scope.
+
+use async_trait::async_trait;
+use orgbase_domain::{
+    Member, Membership, MembershipStatus, OrgId, Page, PageRequest, Project, ProjectId, Role,
+    RoleChain, Scope, Slug, Timestamp, UserId, Workspace, WorkspaceId,
+};
+
+use crate::Result;
+
+#[async_trait]
+pub trait HierarchyReads: Send + Sync {
+    async fn workspace(&self, id: WorkspaceId) -> Result<Option<Workspace>>;
+    async fn workspaces(&self, org: OrgId, page: PageRequest) -> Result<Page<Workspace>>;
+    async fn project(&self, id: ProjectId) -> Result<Option<Project>>;
+    async fn projects(&self, ws: WorkspaceId, page: PageRequest) -> Result<Page<Project>>;
+
+    async fn membership(&self, scope: Scope, user: UserId) -> Result<Option<Membership>>;
+    /// Active memberships of `user` on the path org > workspace > project.
+    async fn role_chain(
+        &self,
+        user: UserId,
+        org: OrgId,
+        workspace: Option<WorkspaceId>,
+        project: Option<ProjectId>,
+    ) -> Result<RoleChain>;
+    /// Members of a scope, paged by user id.
+    async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>>;
+    /// The user's active org memberships in orgs that are not deleted (for `GET /me`).
+    async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>>;
+}
+
+#[async_trait]
+pub trait HierarchyWrites: Send {
+    /// Inserts unless the org has a workspace of that name; false when it had.
+    async fn insert_workspace(&mut self, ws: &Workspace) -> Result<bool>;
+    /// Inserts unless the workspace has a project of that name; false when it had.
+    async fn insert_project(&mut self, p: &Project) -> Result<bool>;
+
+    /// Inserts or replaces the membership of (scope, user).
+    async fn upsert_membership(&mut self, m: &Membership) -> Result<()>;
+    /// Sets role and status of an existing membership; false when there is none.
+    async fn set_membership_role(
+        &mut self,
+        scope: Scope,
+        user: UserId,
+        role: Role,
+        status: MembershipStatus,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// Removes the user from the org and from all its workspaces and projects.
+    async fn delete_org_memberships(&mut self, org: OrgId, user: UserId) -> Result<bool>;
+    async fn delete_membership(&mut self, scope: Scope, user: UserId) -> Result<bool>;
+}

@@ -1,0 +1,66 @@
+//! Users, their sessions and their passwords.
+
+use async_trait::async_trait;
+use orgbase_domain::{
+    ApiKeyAuth, Email, OrgId, Page, PageRequest, PasswordHash, PasswordToken, Session, SessionAuth,
+    SessionId, Timestamp, User, UserId,
+};
+
+use crate::Result;
+
+#[async_trait]
+pub trait UserReads: Send + Sync {
+    async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
+    async fn user_by_email(&self, email: &Email) -> Result<Option<User>>;
+    /// The user with their password hash, if they have one: for authentication
+    /// (login) only. No other read returns a password hash.
+    async fn credentials_by_email(
+        &self,
+        email: &Email,
+    ) -> Result<Option<(User, Option<PasswordHash>)>>;
+    /// The user's password hash (to check the current password before changing it).
+    async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>>;
+    async fn users(&self, page: PageRequest) -> Result<Page<User>>;
+    /// Enabled system admins.
+    async fn count_system_admins(&self) -> Result<i64>;
+    /// The user behind a live (unexpired) session token hash.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionAuth>>;
+    /// The user behind a live API key hash, with the key's last-used time.
+    async fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<ApiKeyAuth>>;
+}
+
+#[async_trait]
+pub trait UserWrites: Send {
+    /// Inserts unless the e-mail is taken; false when it was.
+    async fn insert_user(&mut self, user: &User, hash: Option<&PasswordHash>) -> Result<bool>;
+    async fn set_password_hash(
+        &mut self,
+        user: UserId,
+        hash: &PasswordHash,
+        now: Timestamp,
+    ) -> Result<()>;
+    /// Writes every mutable column of the user (the password hash is not one of them:
+    /// see `set_password_hash`).
+    async fn update_user(&mut self, user: &User) -> Result<()>;
+    async fn set_last_login(&mut self, user: UserId, now: Timestamp) -> Result<()>;
+    async fn set_home_org(
+        &mut self,
+        user: UserId,
+        org: Option<OrgId>,
+        now: Timestamp,
+    ) -> Result<()>;
+
+    async fn insert_session(&mut self, s: &Session) -> Result<()>;
+    async fn delete_session(&mut self, id: SessionId) -> Result<()>;
+    /// Ends every session of the user except `keep`; returns how many ended.
+    async fn delete_sessions_of(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64>;
+
+    async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()>;
+    /// Deletes the token and returns its user when it was there and unexpired.
+    async fn take_password_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>>;
+    async fn delete_password_tokens_of(&mut self, user: UserId) -> Result<()>;
+}
