@@ -436,14 +436,14 @@ async fn seed(url: &str, args: &BenchArgs) -> anyhow::Result<Seeded> {
             deleted_at: None,
         };
         // Made as the service makes them, so the bench reads a realistic layout.
-        let (ws, project) = orgbase_service::default_tree(org.id, now);
+        let (ws, project) = orgbase_domain::entities::default_tree(org.id, now);
         let event = AuditEvent {
             id: AuditId::new(now),
             at: now,
             actor_user_id: None,
             actor_api_key_id: None,
             org_id: Some(org.id),
-            action: "org.create".to_string(),
+            action: orgbase_domain::AuditAction::OrgCreate,
             target_type: "org".to_string(),
             target_id: org.id.to_string(),
             details: json!({"slug": org.slug, "name": org.name, "owner_id": owner_id}),

@@ -7,10 +7,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use orgbase_domain::entities::PageRequest;
 use orgbase_domain::{ProjectId, WorkspaceId};
 use orgbase_service::authz::Perm;
 use orgbase_service::{
-    Actor, Error, OrgAccess, OrgRef, Origin, PageRequest, ScopeAccess, ScopePath, SystemAdmin,
+    Actor, Error, OrgAccess, OrgRef, Origin, ScopeAccess, ScopePath, SystemAdmin,
 };
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -257,7 +258,8 @@ list_query!(
 list_query!(
     /// An org's audit log: paging and an action filter.
     AuditQuery {
-        /// Only events of this action, e.g. `org.created`.
+        /// Only events of this action, e.g. `org.create`.
+        #[param(value_type = Option<crate::views::AuditActionName>)]
         action: Option<String>,
     }
 );
@@ -267,7 +269,8 @@ list_query!(
         /// Only events of this organization (its id).
         #[param(value_type = Option<uuid::Uuid>)]
         org: Option<String>,
-        /// Only events of this action, e.g. `org.created`.
+        /// Only events of this action, e.g. `org.create`.
+        #[param(value_type = Option<crate::views::AuditActionName>)]
         action: Option<String>,
     }
 );

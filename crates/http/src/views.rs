@@ -2,10 +2,12 @@
 //! the OpenAPI document. Secrets (password hashes, token hashes) have no field here, so
 //! they cannot leak by accident.
 
-use orgbase_domain::{InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind, Timestamp};
-use orgbase_service::{
+use orgbase_domain::entities::{
     ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, Page, Project, User,
     Workspace,
+};
+use orgbase_domain::{
+    AuditAction, InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind, Timestamp,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -57,6 +59,11 @@ names_schema!(
     /// The state of an invitation.
     InvitationStatusName,
     InvitationStatus::ALL.iter().map(|s| s.as_str())
+);
+names_schema!(
+    /// What an audit event records.
+    AuditActionName,
+    AuditAction::ALL.iter().map(|a| a.as_str())
 );
 names_schema!(
     /// The level a membership is held at.
@@ -295,7 +302,8 @@ pub struct AuditView {
     pub actor_user_id: Option<Uuid>,
     pub actor_api_key_id: Option<Uuid>,
     pub org_id: Option<Uuid>,
-    pub action: String,
+    #[schema(value_type = AuditActionName)]
+    pub action: &'static str,
     pub target_type: String,
     pub target_id: String,
     #[schema(value_type = Object)]
@@ -312,7 +320,7 @@ impl From<AuditEvent> for AuditView {
             actor_user_id: a.actor_user_id.map(|u| u.0),
             actor_api_key_id: a.actor_api_key_id.map(|k| k.0),
             org_id: a.org_id.map(|o| o.0),
-            action: a.action,
+            action: a.action.as_str(),
             target_type: a.target_type,
             target_id: a.target_id,
             details: a.details,

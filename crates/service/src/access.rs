@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{OrgAccess, perm};
 use crate::shared::crypto::{TokenKind, new_token, random_hex};
+use crate::shared::ratelimit::Action;
 
 /// An org's signup settings, as admins see them.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -106,6 +107,15 @@ impl Access<'_> {
         } else if let Some(k) = key
             && org.signup_key.as_deref() != Some(k.as_str())
         {
+            // "Taken" tells that another org uses this key, so choosing keys is limited
+            // like guessing them at sign-up (per address and per account).
+            let actor = access.actor();
+            core.limiter.check(
+                Action::SignupKey,
+                actor.origin().client_addr.as_deref(),
+                Some(actor.user().email.as_str()),
+                core.clock.now(),
+            )?;
             if change
                 .org_by_signup_key(&k)
                 .await?

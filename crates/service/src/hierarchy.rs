@@ -247,9 +247,21 @@ impl Hierarchy<'_> {
         change
             .set_membership_role(scope, user, role, current.status, now)
             .await?;
+        let target = change
+            .user_by_id(user)
+            .await?
+            .ok_or_else(|| Error::not_found("member_not_found", "member"))?;
+        // The admin's decision replaces any offer still open: an older pending
+        // invitation must not give back a role just taken away.
+        let revoked = change
+            .revoke_pending_invitations(scope, &target.email, now)
+            .await?;
         let mut details = scope_details(scope);
         details["from"] = json!(current.role);
         details["to"] = json!(role);
+        if revoked > 0 {
+            details["invitations_revoked"] = json!(revoked);
+        }
         change
             .record(
                 Event::new(AuditAction::MemberRoleChange, "user", user)
@@ -257,10 +269,6 @@ impl Hierarchy<'_> {
                     .details(details),
             )
             .await?;
-        let target = change
-            .user_by_id(user)
-            .await?
-            .ok_or_else(|| Error::not_found("member_not_found", "member"))?;
         change.commit().await?;
         Ok(Member {
             membership: Membership {
@@ -319,11 +327,22 @@ impl Hierarchy<'_> {
         if !removed {
             return Err(Error::not_found("member_not_found", "member"));
         }
+        // Pending invitations to what they were removed from would let them back in.
+        let mut details = scope_details(scope);
+        if let Some(target) = change.user_by_id(user).await? {
+            let now = core.clock.now();
+            let revoked = change
+                .revoke_pending_invitations(scope, &target.email, now)
+                .await?;
+            if revoked > 0 {
+                details["invitations_revoked"] = json!(revoked);
+            }
+        }
         change
             .record(
                 Event::new(AuditAction::MemberRemove, "user", user)
                     .org(org.id)
-                    .details(scope_details(scope)),
+                    .details(details),
             )
             .await?;
         change.commit().await

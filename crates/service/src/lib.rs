@@ -49,11 +49,6 @@ pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, ratelimit, secrets};
 pub use system::{SyncReport, System, SystemEnv};
 
-/// The entities use cases return, from the domain crate.
-pub use orgbase_domain::entities::{
-    ApiKey, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, OrgWithRole, Page,
-    PageRequest, Project, User, Workspace, default_tree,
-};
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
 
 #[derive(Debug, Clone)]

@@ -241,6 +241,14 @@ impl Orgs<'_> {
             .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
+        // The proof was checked before the lock: an owner who has since handed the org
+        // over (a racing transfer) no longer owns it. Checked again under the lock.
+        if access.role() == Some(Role::Owner) && org.owner_id != Some(access.actor().id()) {
+            return Err(Error::forbidden(
+                "forbidden",
+                "you no longer own this organization",
+            ));
+        }
         let target = change.membership(Scope::Org(org.id), new_owner).await?;
         let target_user = change.user_by_id(new_owner).await?;
         let active = target.as_ref().is_some_and(|m| m.is_active())

@@ -1,5 +1,6 @@
 //! The audit trail: one event per change, written in the change's transaction.
 
+use crate::action::AuditAction;
 use crate::ids::{ApiKeyId, AuditId, OrgId, UserId};
 use crate::time::Timestamp;
 
@@ -10,8 +11,8 @@ pub struct AuditEvent {
     pub actor_user_id: Option<UserId>,
     pub actor_api_key_id: Option<ApiKeyId>,
     pub org_id: Option<OrgId>,
-    /// An [`crate::AuditAction`]'s name (`org.create`, ...).
-    pub action: String,
+    /// Stored and shown by its name (`org.create`, ...).
+    pub action: AuditAction,
     pub target_type: String,
     pub target_id: String,
     /// What changed; never a secret.

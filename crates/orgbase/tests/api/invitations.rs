@@ -14,7 +14,124 @@ pub const TESTS: &[Test] = &[
     story!(invitation_lifecycle_and_refusals),
     story!(invitations_into_workspaces_and_at_signup),
     story!(signup_and_accept_races),
+    story!(removal_and_role_change_revoke_open_invitations),
+    story!(choosing_signup_keys_is_rate_limited),
 ];
+
+/// Found by an outside attack: a member removed (or demoted) while an older invitation
+/// was still pending used it to get back in. Removing or changing a member revokes
+/// their pending invitations to that scope and below.
+async fn removal_and_role_change_revoke_open_invitations(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let owner = app.signup("owner@example.com", "Owner").await;
+    let hank = app.signup("hank@example.com", "Hank").await;
+    let org = format!("/api/v1/orgs/{}", owner.org_id);
+    let (_, wss) = app.get(&format!("{org}/workspaces"), &owner.token).await;
+    let ws = s(&wss["items"][0]["id"]);
+    let invite = |body: serde_json::Value| {
+        let app = &app;
+        let path = format!("{org}/invitations");
+        let token = owner.token.clone();
+        async move {
+            let (st, inv) = app.post(&path, &token, body).await;
+            assert_eq!(st, 201, "{inv}");
+            s(&inv["token"])
+        }
+    };
+    let first = invite(json!({"email": "hank@example.com", "role": "viewer"})).await;
+    let spare =
+        invite(json!({"email": "hank@example.com", "role": "admin", "workspace_id": ws})).await;
+    let (st, _) = app
+        .post(
+            "/api/v1/invitations/accept",
+            &hank.token,
+            json!({"token": first}),
+        )
+        .await;
+    assert_eq!(st, 200);
+
+    // Removed: the spare invitation is revoked with the membership.
+    let (st, _) = app
+        .delete(&format!("{org}/members/{}", hank.id), &owner.token)
+        .await;
+    assert_eq!(st, 204);
+    let refused = app
+        .post(
+            "/api/v1/invitations/accept",
+            &hank.token,
+            json!({"token": spare}),
+        )
+        .await;
+    assert!(refused.0 == 404 || refused.0 == 409, "{refused:?}");
+    problem(&app.get(&org, &hank.token).await, 404, "org_not_found");
+    let (_, events) = app
+        .get(&format!("{org}/audit?action=member.remove"), &owner.token)
+        .await;
+    assert_eq!(
+        events["items"][0]["details"]["invitations_revoked"], 1,
+        "{events}"
+    );
+
+    // Demoted: an older admin invitation cannot give the role back.
+    let back = invite(json!({"email": "hank@example.com", "role": "admin"})).await;
+    let (st, _) = app
+        .post(
+            "/api/v1/invitations/accept",
+            &hank.token,
+            json!({"token": back}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let old_offer =
+        invite(json!({"email": "hank@example.com", "role": "admin", "workspace_id": ws})).await;
+    let (st, _) = app
+        .patch(
+            &format!("{org}/members/{}", hank.id),
+            &owner.token,
+            json!({"role": "viewer"}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let refused = app
+        .post(
+            "/api/v1/invitations/accept",
+            &hank.token,
+            json!({"token": old_offer}),
+        )
+        .await;
+    assert!(refused.0 == 404 || refused.0 == 409, "{refused:?}");
+    let (_, members) = app
+        .get(&format!("{org}/workspaces/{ws}/members"), &owner.token)
+        .await;
+    assert!(
+        !members.to_string().contains("hank@example.com"),
+        "{members}"
+    );
+}
+
+/// Found by an outside attack: `signup_key_taken` tells whether another org uses a key,
+/// so choosing keys is limited like guessing them at sign-up.
+async fn choosing_signup_keys_is_rate_limited(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.rate_limits = "on".into()).await else {
+        return;
+    };
+    let prober = app.signup("prober@example.com", "Prober").await;
+    let path = format!("/api/v1/orgs/{}/signup", prober.org_id);
+    let mut statuses = Vec::new();
+    for n in 0..40 {
+        let (st, _) = app
+            .call(
+                Method::PUT,
+                &path,
+                Some(&prober.token),
+                Some(json!({"enabled": false, "key": format!("guess-key-{n}")})),
+            )
+            .await;
+        statuses.push(st.as_u16());
+    }
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
 
 async fn invitation_lifecycle_and_refusals(b: Backend) {
     let Some(app) = spawn(b).await else { return };

@@ -117,7 +117,7 @@ impl<'a> Change<'a> {
             actor_user_id: self.ctx.user,
             actor_api_key_id: self.ctx.api_key,
             org_id: e.org,
-            action: e.action.as_str().to_string(),
+            action: e.action,
             target_type: e.target_type.to_string(),
             target_id: e.target_id,
             details: e.details,
@@ -165,8 +165,8 @@ impl Core {
 }
 
 /// An `?action=` filter: one of the known actions.
-pub(crate) fn parse_action(raw: Option<&str>) -> Result<Option<String>> {
+pub(crate) fn parse_action(raw: Option<&str>) -> Result<Option<AuditAction>> {
     let Some(a) = raw else { return Ok(None) };
     let action: AuditAction = a.parse().map_err(|e: InvalidInput| Error::from(e))?;
-    Ok(Some(action.as_str().to_string()))
+    Ok(Some(action))
 }

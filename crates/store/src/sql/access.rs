@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKey, ApiKeyId, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId, Page,
-    PageRequest, Timestamp, UserId,
+    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId,
+    Page, PageRequest, Scope, Timestamp, UserId,
 };
 
 use super::rows::{
@@ -213,6 +213,30 @@ impl crate::AccessWrites for SqlTx {
         .execute(self.c())
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_pending_invitations(
+        &mut self,
+        scope: Scope,
+        email: &Email,
+        now: Timestamp,
+    ) -> Result<u64> {
+        let (column, id) = match scope {
+            Scope::Org(o) => ("org_id", o.0),
+            Scope::Workspace(w) => ("workspace_id", w.0),
+            Scope::Project(p) => ("project_id", p.0),
+        };
+        let sql = format!(
+            "UPDATE invitations SET status = 'revoked', updated_at = $1 \
+             WHERE {column} = $2 AND email = $3 AND status = 'pending'"
+        );
+        let r = sqlx::query(&sql)
+            .bind(now.as_millis())
+            .bind(id)
+            .bind(email.as_str())
+            .execute(self.c())
+            .await?;
+        Ok(r.rows_affected())
     }
 
     async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()> {

@@ -34,7 +34,7 @@ pub(crate) async fn audit(
         q = q.bind(org.0);
     }
     if let Some(action) = &filter.action {
-        q = q.bind(action.clone());
+        q = q.bind(action.as_str());
     }
     let rows = q.bind(overfetch(page)).fetch_all(c).await?;
     let items = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
@@ -58,7 +58,7 @@ impl crate::AuditWrites for SqlTx {
         .bind(a.actor_user_id.map(|u| u.0))
         .bind(a.actor_api_key_id.map(|k| k.0))
         .bind(a.org_id.map(|o| o.0))
-        .bind(&a.action)
+        .bind(a.action.as_str())
         .bind(&a.target_type)
         .bind(&a.target_id)
         .bind(Json(&a.details))

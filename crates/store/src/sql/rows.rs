@@ -237,7 +237,10 @@ pub(crate) fn audit_from(r: &DbRow) -> Result<AuditEvent> {
             .try_get::<Option<Uuid>, _>("actor_api_key_id")?
             .map(ApiKeyId),
         org_id: r.try_get::<Option<Uuid>, _>("org_id")?.map(OrgId),
-        action: r.try_get("action")?,
+        action: r
+            .try_get::<String, _>("action")?
+            .parse()
+            .map_err(|_| StoreError::Corrupt("audit_events.action"))?,
         target_type: r.try_get("target_type")?,
         target_id: r.try_get("target_id")?,
         details: r.try_get::<Json<serde_json::Value>, _>("details")?.0,

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKey, ApiKeyId, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId, Page,
-    PageRequest, Timestamp, UserId,
+    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId,
+    Page, PageRequest, Scope, Timestamp, UserId,
 };
 
 use crate::Result;
@@ -41,6 +41,14 @@ pub trait AccessWrites: Send {
     /// when someone else changed it first (a racing accept, say).
     async fn update_invitation(&mut self, i: &Invitation, expect: InvitationStatus)
     -> Result<bool>;
+    /// Revokes the pending invitations of this e-mail to the scope and everything below
+    /// it (an org's workspaces and projects, a workspace's projects); how many.
+    async fn revoke_pending_invitations(
+        &mut self,
+        scope: Scope,
+        email: &Email,
+        now: Timestamp,
+    ) -> Result<u64>;
     async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()>;
     async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool>;
 }

@@ -1,15 +1,14 @@
 //! The audit trail.
 
 use async_trait::async_trait;
-use orgbase_domain::{AuditEvent, OrgId, Page, PageRequest};
+use orgbase_domain::{AuditAction, AuditEvent, OrgId, Page, PageRequest};
 
 use crate::Result;
 
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub org_id: Option<OrgId>,
-    /// An action's name (`org.create`, ...).
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
 }
 
 #[async_trait]

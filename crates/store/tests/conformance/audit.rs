@@ -20,7 +20,7 @@ async fn audit_events_newest_first_filtered_and_paged(s: Arc<dyn Store>) {
         actor_user_id: Some(actor.id),
         actor_api_key_id: None,
         org_id: org,
-        action: action.into(),
+        action: action.parse().unwrap(),
         target_type: "org".into(),
         target_id: n.to_string(),
         details: serde_json::json!({"n": n, "nested": {"list": [1, 2]}}),
@@ -71,13 +71,13 @@ async fn audit_events_newest_first_filtered_and_paged(s: Arc<dyn Store>) {
 
     let adds_in_a = AuditFilter {
         org_id: Some(a.id),
-        action: Some("member.add".into()),
+        action: Some("member.add".parse().unwrap()),
     };
     let adds = s.audit(&adds_in_a, PageRequest::first(10)).await.unwrap();
     assert_eq!(adds.items.len(), 2);
     let creates = AuditFilter {
         org_id: None,
-        action: Some("org.create".into()),
+        action: Some("org.create".parse().unwrap()),
     };
     assert_eq!(
         s.audit(&creates, PageRequest::first(10))
