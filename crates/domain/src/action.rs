@@ -57,6 +57,7 @@ actions! {
     SignupUpdate = "signup.update",
     DomainAdd = "domain.add",
     DomainRemove = "domain.remove",
+    DomainVerify = "domain.verify",
     InvitationCreate = "invitation.create",
     InvitationResend = "invitation.resend",
     InvitationRevoke = "invitation.revoke",

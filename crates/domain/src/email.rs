@@ -142,3 +142,63 @@ mod domain_tests {
         }
     }
 }
+
+/// Domains of public mail providers: anyone can have an address there, so no org may
+/// claim them (nor their subdomains). Extended by `ORGBASE_PUBLIC_EMAIL_DOMAINS`.
+pub const PUBLIC_EMAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "outlook.com",
+    "hotmail.com",
+    "hotmail.co.uk",
+    "live.com",
+    "msn.com",
+    "yahoo.com",
+    "yahoo.co.uk",
+    "yahoo.fr",
+    "yahoo.de",
+    "ymail.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "proton.me",
+    "protonmail.com",
+    "pm.me",
+    "gmx.com",
+    "gmx.de",
+    "gmx.net",
+    "web.de",
+    "mail.com",
+    "yandex.com",
+    "yandex.ru",
+    "mail.ru",
+    "zoho.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "hey.com",
+    "fastmail.com",
+    "tutanota.com",
+    "tuta.io",
+    "t-online.de",
+    "orange.fr",
+    "free.fr",
+    "laposte.net",
+    "libero.it",
+    "seznam.cz",
+    "wp.pl",
+    "o2.pl",
+    "naver.com",
+    "hanmail.net",
+    "rediffmail.com",
+    "hushmail.com",
+    "mailbox.org",
+];
+
+/// Whether the domain is (under) one of the built-in public mail providers' domains.
+pub fn is_public_email_domain(domain: &str) -> bool {
+    PUBLIC_EMAIL_DOMAINS
+        .iter()
+        .any(|p| domain_covers(p, domain))
+}

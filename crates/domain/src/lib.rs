@@ -24,7 +24,7 @@ pub use entities::{
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{ApiKeyId, AuditId, InvitationId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
 pub use role::{
-    InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
+    DomainStatus, InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
     effective_project_role, effective_workspace_role, role_for,
 };
 pub use slug::Slug;

@@ -68,6 +68,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(a::get_signup, a::put_signup))
         .routes(routes!(a::list_domains, a::add_domain))
         .routes(routes!(a::remove_domain))
+        .routes(routes!(a::verify_domain))
         .routes(routes!(a::list_invitations, a::invite))
         .routes(routes!(a::resend_invitation))
         .routes(routes!(a::revoke_invitation))
@@ -93,6 +94,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(adm::admin_update_user))
         .routes(routes!(adm::admin_list_orgs, adm::admin_create_org))
         .routes(routes!(adm::system_sync))
+        .routes(routes!(adm::admin_approve_domain))
         .routes(routes!(adm::admin_audit))
 }
 

@@ -7,7 +7,8 @@ use orgbase_domain::entities::{
     Workspace,
 };
 use orgbase_domain::{
-    AuditAction, InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind, Timestamp,
+    AuditAction, DomainStatus, InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind,
+    Timestamp,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -54,6 +55,11 @@ names_schema!(
     /// The state of a membership.
     MembershipStatusName,
     MembershipStatus::ALL.iter().map(|s| s.as_str())
+);
+names_schema!(
+    /// The state of a domain claim: pending until proven, then verified.
+    DomainStatusName,
+    DomainStatus::ALL.iter().map(|s| s.as_str())
 );
 names_schema!(
     /// The state of an invitation.
@@ -337,18 +343,40 @@ pub struct DomainView {
     pub auto_join: bool,
     #[schema(value_type = RoleName)]
     pub role: Role,
+    /// A pending claim does nothing until it is verified.
+    #[schema(value_type = DomainStatusName)]
+    pub status: &'static str,
+    /// What to publish in DNS to verify the claim.
+    pub txt_record: TxtRecordView,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub verified_at: Option<Timestamp>,
+}
+
+/// The DNS record that proves a claim: publish it, then ask to verify.
+#[derive(Serialize, ToSchema)]
+pub struct TxtRecordView {
+    /// e.g. `_orgbase-challenge.example.com`
+    pub name: String,
+    /// e.g. `orgbase-verification=3f…`
+    pub value: String,
 }
 
 impl From<OrgDomain> for DomainView {
     fn from(d: OrgDomain) -> Self {
         Self {
+            txt_record: TxtRecordView {
+                name: d.txt_name(),
+                value: d.txt_value(),
+            },
             domain: d.domain,
             org_id: d.org_id.0,
             auto_join: d.auto_join,
             role: d.role,
+            status: d.status.as_str(),
             created_at: d.created_at,
+            verified_at: d.verified_at,
         }
     }
 }

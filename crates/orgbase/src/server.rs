@@ -113,6 +113,7 @@ async fn console_with_clock(
         secrets,
         system_env: settings.system.to_env(),
         rate_limits: settings.rate_limits()?,
+        dns: Arc::new(crate::dns::Hickory::new(settings.dns_servers.as_deref())?),
     });
     Ok(Console {
         services,

@@ -101,6 +101,25 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// DNS servers that check domain claims' TXT records (`ip[:port]`, comma-separated).
+    /// Unset: the system's resolvers.
+    #[arg(long, env = "ORGBASE_DNS_SERVERS", global = true)]
+    pub dns_servers: Option<String>,
+
+    /// More public mail providers' domains (comma-separated), which no org may claim,
+    /// beyond the built-in list (gmail.com, outlook.com, ...).
+    #[arg(long, env = "ORGBASE_PUBLIC_EMAIL_DOMAINS", global = true)]
+    pub public_email_domains: Option<String>,
+
+    /// Domain claims one organization may hold, pending or verified.
+    #[arg(
+        long,
+        env = "ORGBASE_MAX_DOMAINS_PER_ORG",
+        default_value_t = 20,
+        global = true
+    )]
+    pub max_domains_per_org: usize,
+
     /// Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
     /// comma-separated). Unset: the peer address is the client.
     #[arg(long, env = "ORGBASE_TRUSTED_PROXIES", global = true)]
@@ -196,6 +215,9 @@ impl Settings {
             access_blocked_emails: None,
             access_allowed_owner_emails: None,
             public_url: None,
+            dns_servers: None,
+            public_email_domains: None,
+            max_domains_per_org: 20,
             trusted_proxies: None,
             master_key: None,
             master_key_file: None,
@@ -232,6 +254,8 @@ impl Settings {
                 .map_or(defaults.public_url.clone(), |u| {
                     u.trim_end_matches('/').to_string()
                 }),
+            public_email_domains: DomainList::parse(&csv(&self.public_email_domains)),
+            max_domains_per_org: self.max_domains_per_org,
             ..defaults
         }
     }

@@ -1,17 +1,18 @@
 //! Who gets into an organization: its signup settings, its claimed e-mail domains, and
 //! accounts its admins create directly.
 
-use orgbase_domain::email::is_valid_domain;
+use orgbase_domain::email::{domain_parents, is_public_email_domain, is_valid_domain};
 use orgbase_domain::text::parse_signup_key;
 use orgbase_domain::{
-    AuditAction, Email, InvalidInput, Name, OrgDomain, Password, PasswordToken, Role, User, UserId,
+    AuditAction, DomainStatus, Email, InvalidInput, Name, OrgDomain, OrgId, Password,
+    PasswordToken, Role, User, UserId,
 };
 use serde_json::json;
 
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::Event;
-use crate::shared::authz::{OrgAccess, perm};
+use crate::shared::authz::{OrgAccess, OrgRef, Platform, perm};
 use crate::shared::crypto::{TokenKind, new_token, random_hex};
 use crate::shared::ratelimit::Action;
 
@@ -69,6 +70,34 @@ fn parse_domain(raw: &str) -> Result<String> {
         .into());
     }
     Ok(d)
+}
+
+/// Refuses a claim under a domain another org has proven (`it.aarhus.dk` when another
+/// org owns `aarhus.dk`): its users belong to that org unless a system admin decides
+/// otherwise.
+async fn refuse_under_foreign_claim(
+    store: &(impl orgbase_store::AccessReads + ?Sized),
+    d: &OrgDomain,
+) -> Result<()> {
+    for parent in domain_parents(&d.domain).skip(1) {
+        if let Some(owner) = store.verified_domain(parent).await?
+            && owner.org_id != d.org_id
+        {
+            return Err(Error::conflict(
+                "parent_domain_claimed",
+                format!("{parent} belongs to another organization; ask a system admin"),
+            ));
+        }
+    }
+    if let Some(owner) = store.verified_domain(&d.domain).await?
+        && owner.org_id != d.org_id
+    {
+        return Err(Error::conflict(
+            "domain_taken",
+            "another organization has proven this domain",
+        ));
+    }
+    Ok(())
 }
 
 /// Signup settings, claimed domains, accounts made by org admins.
@@ -161,11 +190,14 @@ impl Access<'_> {
         Ok(self.0.store.domains_of(access.org().id).await?)
     }
 
+    /// Claims a domain for the org. The claim is pending, and does nothing, until it is
+    /// proven: by the TXT record it names (`verify_domain`) or a system admin's approval.
     pub async fn add_domain(
         &self,
         access: &OrgAccess<perm::DomainsManage>,
         input: DomainInput,
     ) -> Result<OrgDomain> {
+        let core = self.0;
         let domain = parse_domain(&input.domain)?;
         let role = input
             .role
@@ -173,18 +205,44 @@ impl Access<'_> {
             .map(Role::parse_grantable)
             .transpose()?
             .unwrap_or(Role::Viewer);
+        if is_public_email_domain(&domain) || core.cfg.public_email_domains.matches(&domain) {
+            return Err(Error::bad_request(
+                "public_email_domain",
+                "a public mail provider's domain cannot be claimed: anyone can have an address there",
+            ));
+        }
+        let now = core.clock.now();
         let d = OrgDomain {
             domain,
             org_id: access.org().id,
             auto_join: input.auto_join.unwrap_or(true),
             role,
-            created_at: self.0.clock.now(),
+            status: DomainStatus::Pending,
+            token: random_hex(16)?,
+            created_at: now,
+            verified_at: None,
         };
-        let mut change = self.0.change(access.audit()).await?;
+        let mut change = core.change(access.audit()).await?;
+        change
+            .lock_org(d.org_id)
+            .await?
+            .ok_or_else(Error::org_not_found)?;
+        if change.domains_of(d.org_id).await?.len() >= core.cfg.max_domains_per_org {
+            return Err(Error::conflict(
+                "too_many_domains",
+                format!(
+                    "an organization may claim at most {} domains",
+                    core.cfg.max_domains_per_org
+                ),
+            ));
+        }
+        if !access.is_system_admin() {
+            refuse_under_foreign_claim(&*change, &d).await?;
+        }
         if !change.insert_domain(&d).await? {
             return Err(Error::conflict(
-                "domain_taken",
-                "this domain is claimed by an organization already",
+                "domain_already_claimed",
+                "this organization claims this domain already",
             ));
         }
         change
@@ -196,6 +254,107 @@ impl Access<'_> {
             .await?;
         change.commit().await?;
         Ok(d)
+    }
+
+    /// Proves a pending claim by its TXT record `_orgbase-challenge.<domain>`.
+    pub async fn verify_domain(
+        &self,
+        access: &OrgAccess<perm::DomainsManage>,
+        domain: &str,
+    ) -> Result<OrgDomain> {
+        let core = self.0;
+        let claim = self.claim(access.org().id, domain).await?;
+        if claim.is_verified() {
+            return Ok(claim);
+        }
+        if !access.is_system_admin() {
+            refuse_under_foreign_claim(&*core.store, &claim).await?;
+        }
+        let records = core.dns.txt(&claim.txt_name()).await.map_err(|e| {
+            tracing::info!(domain = %claim.domain, error = %e, "domain verification lookup failed");
+            Error::conflict(
+                "domain_not_verified",
+                format!(
+                    "could not look up the TXT record {}; try again later",
+                    claim.txt_name()
+                ),
+            )
+        })?;
+        if !records.iter().any(|r| r.trim() == claim.txt_value()) {
+            return Err(Error::conflict(
+                "domain_not_verified",
+                format!(
+                    "no TXT record {} with the value {} was found",
+                    claim.txt_name(),
+                    claim.txt_value()
+                ),
+            ));
+        }
+        self.mark_verified(access.audit(), claim, "dns").await
+    }
+
+    /// A system admin (or the operator) approves a pending claim without DNS.
+    pub async fn approve_domain(
+        &self,
+        by: &impl Platform,
+        org: &OrgRef,
+        domain: &str,
+    ) -> Result<OrgDomain> {
+        let org = self
+            .0
+            .find_org(org)
+            .await?
+            .ok_or_else(Error::org_not_found)?;
+        let claim = self.claim(org.id, domain).await?;
+        if claim.is_verified() {
+            return Ok(claim);
+        }
+        self.mark_verified(by.audit(), claim, "admin").await
+    }
+
+    async fn claim(&self, org: OrgId, domain: &str) -> Result<OrgDomain> {
+        let domain =
+            parse_domain(domain).map_err(|_| Error::not_found("domain_not_found", "domain"))?;
+        self.0
+            .store
+            .domain_claim(org, &domain)
+            .await?
+            .ok_or_else(|| Error::not_found("domain_not_found", "domain"))
+    }
+
+    async fn mark_verified(
+        &self,
+        ctx: crate::shared::audit::AuditCtx,
+        mut claim: OrgDomain,
+        how: &str,
+    ) -> Result<OrgDomain> {
+        let core = self.0;
+        let now = core.clock.now();
+        let mut change = core.change(ctx).await?;
+        let verified = change
+            .verify_domain(claim.org_id, &claim.domain, now)
+            .await
+            .map_err(|e| match e {
+                orgbase_store::StoreError::Conflict(_) => Error::conflict(
+                    "domain_taken",
+                    "another organization has proven this domain",
+                ),
+                other => other.into(),
+            })?;
+        if !verified {
+            return Err(Error::not_found("domain_not_found", "domain"));
+        }
+        change
+            .record(
+                Event::new(AuditAction::DomainVerify, "domain", &claim.domain)
+                    .org(claim.org_id)
+                    .details(json!({"domain": claim.domain, "by": how})),
+            )
+            .await?;
+        change.commit().await?;
+        claim.status = DomainStatus::Verified;
+        claim.verified_at = Some(now);
+        Ok(claim)
     }
 
     pub async fn remove_domain(
@@ -235,11 +394,12 @@ impl Access<'_> {
         }
         core.cfg.policy.admits(&email)?;
         if !access.is_system_admin() {
+            // Only a proven claim lets an org make accounts for addresses it owns.
             let domains = core.store.domains_of(access.org().id).await?;
-            if !domains.iter().any(|d| d.covers(&email)) {
+            if !domains.iter().any(|d| d.is_verified() && d.covers(&email)) {
                 return Err(Error::forbidden(
                     "domain_not_claimed",
-                    "the e-mail must be in one of the organization's domains",
+                    "the e-mail must be in one of the organization's verified domains",
                 ));
             }
         }

@@ -172,7 +172,8 @@ impl Accounts<'_> {
     /// auto-join on.
     async fn domain_target(&self, email: &Email) -> Result<Option<JoinTarget>> {
         for domain in domain_parents(email.domain()) {
-            if let Some(claim) = self.0.store.domain(domain).await? {
+            // Only a proven claim acts; a pending one is as if absent.
+            if let Some(claim) = self.0.store.verified_domain(domain).await? {
                 if !claim.auto_join {
                     return Ok(None);
                 }

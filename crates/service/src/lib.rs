@@ -46,7 +46,7 @@ pub use shared::authz::{
     SystemAdmin, perm,
 };
 pub use shared::provision::NewOrgInput;
-pub use shared::{crypto, ratelimit, secrets};
+pub use shared::{crypto, dns, ratelimit, secrets};
 pub use system::{SyncReport, System, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
@@ -65,6 +65,10 @@ pub struct Config {
     pub password_link_ttl_secs: i64,
     /// Where people reach this server, for links in answers (no trailing slash).
     pub public_url: String,
+    /// Mail providers' domains, which no org may claim, beyond the built-in list.
+    pub public_email_domains: DomainList,
+    /// Domain claims (pending or verified) one org may hold.
+    pub max_domains_per_org: usize,
 }
 
 impl Default for Config {
@@ -76,6 +80,8 @@ impl Default for Config {
             invitation_ttl_secs: 7 * 24 * 3600,
             password_link_ttl_secs: 3 * 24 * 3600,
             public_url: "http://127.0.0.1:8080".to_string(),
+            public_email_domains: DomainList::default(),
+            max_domains_per_org: 20,
         }
     }
 }
@@ -89,6 +95,8 @@ pub struct Parts {
     pub secrets: secrets::SecretBox,
     pub system_env: SystemEnv,
     pub rate_limits: ratelimit::RateLimits,
+    /// Looks up the TXT records that prove domain claims.
+    pub dns: Arc<dyn dns::TxtLookup>,
 }
 
 /// What every capability works with, built once at start and shared.
@@ -100,6 +108,7 @@ pub(crate) struct Core {
     pub secrets: secrets::SecretBox,
     pub system_env: SystemEnv,
     pub limiter: ratelimit::RateLimiter,
+    pub dns: Arc<dyn dns::TxtLookup>,
 }
 
 /// The way into every capability. Cheap to clone.
@@ -121,6 +130,7 @@ impl Services {
             secrets: parts.secrets,
             system_env: parts.system_env,
             limiter: ratelimit::RateLimiter::new(parts.rate_limits),
+            dns: parts.dns,
         };
         (
             Self {

@@ -3,10 +3,12 @@
 use crate::email::{Email, domain_covers};
 use crate::ids::{InvitationId, OrgId, ProjectId, UserId, WorkspaceId};
 use crate::policy::InvitationFact;
-use crate::role::{InvitationStatus, Role};
+use crate::role::{DomainStatus, InvitationStatus, Role};
 use crate::time::Timestamp;
 
-/// An e-mail domain an org claims. A domain belongs to at most one org.
+/// An e-mail domain an org claims. Several orgs may claim a domain while their claims
+/// are pending; at most one claim of a domain is verified, and only a verified claim
+/// acts (auto-join, home org, accounts made by org admins).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgDomain {
     pub domain: String,
@@ -14,10 +16,32 @@ pub struct OrgDomain {
     /// New users of this domain join the org at sign-up.
     pub auto_join: bool,
     pub role: Role,
+    pub status: DomainStatus,
+    /// What the org publishes in DNS to prove the domain is theirs (not a secret: the
+    /// proof is the power to publish it).
+    pub token: String,
     pub created_at: Timestamp,
+    pub verified_at: Option<Timestamp>,
 }
 
+/// The DNS name whose TXT record proves a claim.
+pub const CHALLENGE_PREFIX: &str = "_orgbase-challenge";
+
 impl OrgDomain {
+    pub fn is_verified(&self) -> bool {
+        self.status == DomainStatus::Verified
+    }
+
+    /// The TXT record to publish: its name ...
+    pub fn txt_name(&self) -> String {
+        format!("{CHALLENGE_PREFIX}.{}", self.domain)
+    }
+
+    /// ... and its value.
+    pub fn txt_value(&self) -> String {
+        format!("orgbase-verification={}", self.token)
+    }
+
     /// Whether this claim covers the e-mail: its domain or a subdomain of it.
     pub fn covers(&self, email: &Email) -> bool {
         domain_covers(&self.domain, email.domain())
@@ -134,8 +158,13 @@ mod tests {
             org_id: OrgId::new(Timestamp::from_millis(0)),
             auto_join: true,
             role: Role::Viewer,
+            status: DomainStatus::Pending,
+            token: "abc".into(),
             created_at: Timestamp::from_millis(0),
+            verified_at: None,
         };
+        assert_eq!(d.txt_name(), "_orgbase-challenge.aarhus.dk");
+        assert_eq!(d.txt_value(), "orgbase-verification=abc");
         assert!(d.covers(&Email::parse("a@aarhus.dk").unwrap()));
         assert!(d.covers(&Email::parse("a@it.aarhus.dk").unwrap()));
         assert!(!d.covers(&Email::parse("a@notaarhus.dk").unwrap()));

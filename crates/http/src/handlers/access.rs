@@ -90,7 +90,7 @@ pub struct DomainBody {
     role: Option<String>,
 }
 
-/// Claim an e-mail domain (auto-join, role).
+/// Claim an e-mail domain (auto-join, role); the claim is pending until verified.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/domains", tag = "access", params(OrgPath),
     request_body = DomainBody, responses((status = 201, body = DomainView)))]
 pub async fn add_domain(
@@ -105,6 +105,18 @@ pub async fn add_domain(
     };
     let d = s.svc.access().add_domain(&access, input).await?;
     Ok((StatusCode::CREATED, Json(DomainView::from(d))))
+}
+
+/// Verify a claim by its DNS TXT record (`txt_record` of the claim).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/domains/{domain}/verify", tag = "access",
+    params(DomainPath), responses((status = 200, body = DomainView)))]
+pub async fn verify_domain(
+    State(s): State<AppState>,
+    OrgAuth(access): OrgAuth<perm::DomainsManage>,
+    Params(p): Params<DomainPath>,
+) -> ApiResult<Json<DomainView>> {
+    let d = s.svc.access().verify_domain(&access, &p.domain).await?;
+    Ok(Json(DomainView::from(d)))
 }
 
 /// Release a claimed domain.

@@ -11,9 +11,9 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{AdminAuditQuery, AdminAuth, AdminOrgsQuery, Body, PageQuery, Query};
-use crate::paths::{Params, UserPath, id};
+use crate::paths::{DomainPath, Params, UserPath, id};
 use crate::problem::{ApiResult, Problem};
-use crate::views::{AuditView, CheckView, OrgView, PageView, SyncView, UserView, page};
+use crate::views::{AuditView, CheckView, DomainView, OrgView, PageView, SyncView, UserView, page};
 
 /// All users.
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(PageQuery),
@@ -204,6 +204,22 @@ pub async fn check(
         allowed: r.allowed,
         role: r.role,
     }))
+}
+
+/// Approve an organization's pending domain claim (instead of its DNS proof).
+#[utoipa::path(post, path = "/api/v1/admin/orgs/{org}/domains/{domain}/approve", tag = "admin",
+    params(DomainPath), responses((status = 200, body = DomainView)))]
+pub async fn admin_approve_domain(
+    State(s): State<AppState>,
+    AdminAuth(a): AdminAuth,
+    Params(p): Params<DomainPath>,
+) -> ApiResult<Json<DomainView>> {
+    let d = s
+        .svc
+        .access()
+        .approve_domain(&a, &OrgRef::parse(&p.org), &p.domain)
+        .await?;
+    Ok(Json(DomainView::from(d)))
 }
 
 /// Sync the system organization from the server's environment.

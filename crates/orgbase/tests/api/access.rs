@@ -53,6 +53,8 @@ async fn claimed_domain_lands_users_in_their_org(b: Backend) {
     assert_eq!(st, 201, "{d}");
     assert_eq!(d["domain"], "aarhus.dk");
     assert_eq!(d["auto_join"], true);
+    assert_eq!(d["status"], "pending");
+    assert_eq!(d["txt_record"]["name"], "_orgbase-challenge.aarhus.dk");
     problem(
         &app.post(domains, &it, json!({"domain": "not a domain"}))
             .await,
@@ -62,14 +64,39 @@ async fn claimed_domain_lands_users_in_their_org(b: Backend) {
     problem(
         &app.post(domains, &it, json!({"domain": "aarhus.dk"})).await,
         409,
-        "domain_taken",
+        "domain_already_claimed",
     );
-    assert_eq!(u["home_org_id"], serde_json::Value::Null);
+    // A pending claim does nothing: nobody has proven the domain is theirs.
     problem(
-        &app.post(
+        &app.signup_with("Alice@Aarhus.dk", json!({})).await,
+        403,
+        "signup_closed",
+    );
+    // A system admin approves it (instead of the DNS proof).
+    let approve = "/api/v1/admin/orgs/aarhus-kommune/domains/aarhus.dk/approve";
+    problem(
+        &app.post(approve, &it, json!({})).await,
+        403,
+        "system_admin_required",
+    );
+    let (st, d) = app.post(approve, &admin, json!({})).await;
+    assert_eq!(st, 200, "{d}");
+    assert_eq!(d["status"], "verified");
+    assert_eq!(u["home_org_id"], serde_json::Value::Null);
+    // Another org may claim it too, but not prove it: one verified claim per domain.
+    let (st, _) = app
+        .post(
             "/api/v1/orgs/system/domains",
             &admin,
             json!({"domain": "aarhus.dk"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+    problem(
+        &app.post(
+            "/api/v1/admin/orgs/system/domains/aarhus.dk/approve",
+            &admin,
+            json!({}),
         )
         .await,
         409,
@@ -473,6 +500,30 @@ async fn org_admins_create_accounts(b: Backend) {
         json!({"domain": "kommune.dk", "auto_join": false}),
     )
     .await;
+    // A pending claim is not enough: the outside audit made accounts in domains it
+    // only claimed (gmail.com, a colleague's subdomain) and logged in as their owners.
+    problem(
+        &app.post(
+            &format!("{org}/users"),
+            &owner.token,
+            json!({"email": "x@kommune.dk", "name": "X", "password": "password-123"}),
+        )
+        .await,
+        403,
+        "domain_not_claimed",
+    );
+    let admin = app.admin_token().await;
+    let (st, _) = app
+        .post(
+            &format!(
+                "/api/v1/admin/orgs/{}/domains/kommune.dk/approve",
+                owner.org_id
+            ),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200);
     // With a password.
     let (st, made) = app.post(&format!("{org}/users"), &owner.token, json!({"email": "a@kommune.dk", "name": "A", "password": "password-123", "role": "editor"})).await;
     assert_eq!(st, 201, "{made}");

@@ -148,8 +148,10 @@ enum Make {
     OwnerKey,
     /// `{id}` is a new pending invitation of org A.
     Invitation,
-    /// `{domain}` is a new domain claimed by org A.
+    /// `{domain}` is a new domain claimed by org A (pending).
     Domain,
+    /// `{domain}` is a new domain claimed by org A and approved by a system admin.
+    VerifiedDomain,
     /// `{user_id}` is a new viewer of org A, and of W1 / P1 for those scopes.
     NewMember(ScopeKind),
     /// The body adds a new org-A viewer who is not in W1 / P1 yet.
@@ -231,6 +233,8 @@ static ROUTES: &[Route] = &[
     route("GET", "/api/v1/orgs/{org}/domains", At(P::OrgRead, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/domains", At(P::DomainsManage, Org), Make::Body(|_, n| Some(json!({"domain": format!("claim-{n}.matrix-domains.test")})))),
     route("DELETE", "/api/v1/orgs/{org}/domains/{domain}", At(P::DomainsManage, Org), Make::Domain),
+    // Verifying a claim that is verified already answers without asking DNS.
+    route("POST", "/api/v1/orgs/{org}/domains/{domain}/verify", At(P::DomainsManage, Org), Make::VerifiedDomain),
     route("GET", "/api/v1/orgs/{org}/invitations", At(P::InvitationsManage, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/invitations", At(P::InvitationsManage, Org), Make::Body(|_, n| Some(json!({"email": format!("invitee-{n}@example.net"), "role": "viewer"})))),
     route("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", At(P::InvitationsManage, Org), Make::Invitation),
@@ -266,6 +270,7 @@ static ROUTES: &[Route] = &[
     route("GET", "/api/v1/admin/orgs", Need::SystemAdmin, NO_BODY),
     route("POST", "/api/v1/admin/orgs", Need::SystemAdmin, Make::Body(|fx, n| Some(json!({"name": format!("Admin Created {n}"), "owner_email": fx.carol_email})))),
     route("POST", "/api/v1/admin/system/sync", Need::SystemAdmin, NO_BODY),
+    route("POST", "/api/v1/admin/orgs/{org}/domains/{domain}/approve", Need::SystemAdmin, Make::Domain),
     route("GET", "/api/v1/admin/audit", Need::SystemAdmin, NO_BODY),
 ];
 
@@ -612,7 +617,7 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
                 ..plain(None)
             }
         }
-        Make::Domain => {
+        Make::Domain | Make::VerifiedDomain => {
             let domain = format!("release-{n}.matrix-domains.test");
             let got = app
                 .post(
@@ -622,6 +627,16 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
                 )
                 .await;
             assert_eq!(got.0, StatusCode::CREATED, "{}", got.1);
+            if matches!(r.make, Make::VerifiedDomain) {
+                let approved = app
+                    .post(
+                        &format!("/api/v1/admin/orgs/{}/domains/{domain}/approve", fx.a.id),
+                        &fx.system_token,
+                        json!({}),
+                    )
+                    .await;
+                assert_eq!(approved.0, StatusCode::OK, "{}", approved.1);
+            }
             Call {
                 path: fill(r.path, fx, &[("{domain}", &domain)]),
                 ..plain(None)
@@ -914,6 +929,17 @@ async fn fixture(app: &TestApp) -> (Fixture, Vec<Caller>) {
         json!({"domain": "users.matrix-domains.test"}),
     )
     .await;
+    let approved = app
+        .post(
+            &format!(
+                "/api/v1/admin/orgs/{}/domains/users.matrix-domains.test/approve",
+                a.id
+            ),
+            &system_token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.0, StatusCode::OK, "{}", approved.1);
 
     // A disabled user's API key, and a revoked key: both worked before.
     let key_of = |token: String, name: &'static str| async move {

@@ -7,8 +7,8 @@ use orgbase_domain::{
 };
 
 use super::rows::{
-    INVITATION_COLS, ORG_COLS, after, api_key_from, domain_from, invitation_from, org_from,
-    overfetch,
+    DOMAIN_COLS, INVITATION_COLS, ORG_COLS, after, api_key_from, domain_from, invitation_from,
+    org_from, overfetch,
 };
 use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::Result;
@@ -24,10 +24,26 @@ pub(crate) async fn org_by_signup_key(c: &mut DbConn, key: &str) -> Result<Optio
         .transpose()
 }
 
-pub(crate) async fn domain(c: &mut DbConn, domain: &str) -> Result<Option<OrgDomain>> {
+pub(crate) async fn verified_domain(c: &mut DbConn, domain: &str) -> Result<Option<OrgDomain>> {
     let sql =
-        "SELECT domain, org_id, auto_join, role, created_at FROM org_domains WHERE domain = $1";
-    sqlx::query(sql)
+        format!("SELECT {DOMAIN_COLS} FROM org_domains WHERE domain = $1 AND status = 'verified'");
+    sqlx::query(&sql)
+        .bind(domain)
+        .fetch_optional(c)
+        .await?
+        .as_ref()
+        .map(domain_from)
+        .transpose()
+}
+
+pub(crate) async fn domain_claim(
+    c: &mut DbConn,
+    org: OrgId,
+    domain: &str,
+) -> Result<Option<OrgDomain>> {
+    let sql = format!("SELECT {DOMAIN_COLS} FROM org_domains WHERE org_id = $1 AND domain = $2");
+    sqlx::query(&sql)
+        .bind(org.0)
         .bind(domain)
         .fetch_optional(c)
         .await?
@@ -37,9 +53,10 @@ pub(crate) async fn domain(c: &mut DbConn, domain: &str) -> Result<Option<OrgDom
 }
 
 pub(crate) async fn domains_of(c: &mut DbConn, org: OrgId) -> Result<Vec<OrgDomain>> {
-    let sql = "SELECT domain, org_id, auto_join, role, created_at FROM org_domains WHERE org_id = $1 \
-               ORDER BY domain LIMIT 1000";
-    let rows = sqlx::query(sql).bind(org.0).fetch_all(c).await?;
+    let sql = format!(
+        "SELECT {DOMAIN_COLS} FROM org_domains WHERE org_id = $1 ORDER BY domain LIMIT 1000"
+    );
+    let rows = sqlx::query(&sql).bind(org.0).fetch_all(c).await?;
     rows.iter().map(domain_from).collect()
 }
 
@@ -132,7 +149,8 @@ pub(crate) async fn api_keys_of(
 
 reads!(AccessReads {
     fn org_by_signup_key(&self, key: &str) -> Option<Org>;
-    fn domain(&self, name: &str) -> Option<OrgDomain>;
+    fn verified_domain(&self, name: &str) -> Option<OrgDomain>;
+    fn domain_claim(&self, org: OrgId, name: &str) -> Option<OrgDomain>;
     fn domains_of(&self, org: OrgId) -> Vec<OrgDomain>;
     fn invitation(&self, id: InvitationId) -> Option<Invitation>;
     fn invitation_by_token(&self, token_hash: &str) -> Option<Invitation>;
@@ -144,14 +162,30 @@ reads!(AccessReads {
 impl crate::AccessWrites for SqlTx {
     async fn insert_domain(&mut self, d: &OrgDomain) -> Result<bool> {
         let r = sqlx::query(
-            "INSERT INTO org_domains (domain, org_id, auto_join, role, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (domain) DO NOTHING",
+            "INSERT INTO org_domains (domain, org_id, auto_join, role, status, token, created_at, verified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (domain, org_id) DO NOTHING",
         )
         .bind(&d.domain)
         .bind(d.org_id.0)
         .bind(d.auto_join)
         .bind(d.role.as_str())
+        .bind(d.status.as_str())
+        .bind(&d.token)
         .bind(d.created_at.as_millis())
+        .bind(d.verified_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn verify_domain(&mut self, org: OrgId, domain: &str, now: Timestamp) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE org_domains SET status = 'verified', verified_at = $1 \
+             WHERE org_id = $2 AND domain = $3 AND status = 'pending'",
+        )
+        .bind(now.as_millis())
+        .bind(org.0)
+        .bind(domain)
         .execute(self.c())
         .await?;
         Ok(r.rows_affected() == 1)

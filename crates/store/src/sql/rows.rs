@@ -152,9 +152,15 @@ pub(crate) fn domain_from(r: &DbRow) -> Result<OrgDomain> {
         org_id: OrgId(r.try_get("org_id")?),
         auto_join: r.try_get("auto_join")?,
         role: parsed(r, "role")?,
+        status: parsed(r, "status")?,
+        token: r.try_get("token")?,
         created_at: ts(r, "created_at")?,
+        verified_at: ts_opt(r, "verified_at")?,
     })
 }
+
+pub(crate) const DOMAIN_COLS: &str =
+    "domain, org_id, auto_join, role, status, token, created_at, verified_at";
 
 pub(crate) const INVITATION_COLS: &str = "id, org_id, workspace_id, project_id, email, role, token_hash, status, \
     invited_by, created_at, updated_at, expires_at, accepted_at";

@@ -12,8 +12,10 @@ use crate::Result;
 #[async_trait]
 pub trait AccessReads: Send + Sync {
     async fn org_by_signup_key(&self, key: &str) -> Result<Option<Org>>;
-    /// The claim of exactly this domain, if any.
-    async fn domain(&self, domain: &str) -> Result<Option<OrgDomain>>;
+    /// The verified claim of exactly this domain, if any (at most one exists).
+    async fn verified_domain(&self, domain: &str) -> Result<Option<OrgDomain>>;
+    /// This org's claim of this domain, pending or verified.
+    async fn domain_claim(&self, org: OrgId, domain: &str) -> Result<Option<OrgDomain>>;
     async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>>;
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>>;
@@ -31,8 +33,11 @@ pub trait AccessReads: Send + Sync {
 
 #[async_trait]
 pub trait AccessWrites: Send {
-    /// Inserts unless the domain is claimed (by any org); false when it was.
+    /// Inserts unless this org claims the domain already; false when it did.
     async fn insert_domain(&mut self, d: &OrgDomain) -> Result<bool>;
+    /// Marks this org's pending claim verified; false when there was none. A `Conflict`
+    /// when another org's claim of the domain is verified already.
+    async fn verify_domain(&mut self, org: OrgId, domain: &str, now: Timestamp) -> Result<bool>;
     async fn delete_domain(&mut self, org: OrgId, domain: &str) -> Result<bool>;
     /// The invitation, locked against concurrent changes on PostgreSQL.
     async fn lock_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>>;

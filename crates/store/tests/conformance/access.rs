@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use orgbase_domain::{
-    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, OrgDomain, PageRequest,
-    Role,
+    ApiKey, ApiKeyId, DomainStatus, Email, Invitation, InvitationId, InvitationStatus, OrgDomain,
+    PageRequest, Role,
 };
 use orgbase_store::{Store, StoreError};
 
@@ -25,8 +25,12 @@ async fn a_domain_is_claimed_by_one_org(s: Arc<dyn Store>) {
         org_id: org,
         auto_join: true,
         role: Role::Editor,
+        status: DomainStatus::Pending,
+        token: format!("token-{domain}"),
         created_at: t0(),
+        verified_at: None,
     };
+    // Pending claims: one per org and domain, several orgs may claim a domain.
     let mut tx = s.begin().await.unwrap();
     assert!(tx.insert_domain(&claim(a.id, "aarhus.dk")).await.unwrap());
     assert!(
@@ -34,14 +38,31 @@ async fn a_domain_is_claimed_by_one_org(s: Arc<dyn Store>) {
             .await
             .unwrap()
     );
-    assert!(!tx.insert_domain(&claim(b.id, "aarhus.dk")).await.unwrap());
+    assert!(!tx.insert_domain(&claim(a.id, "aarhus.dk")).await.unwrap());
+    assert!(tx.insert_domain(&claim(b.id, "aarhus.dk")).await.unwrap());
     tx.commit().await.unwrap();
-
+    assert_eq!(s.verified_domain("aarhus.dk").await.unwrap(), None);
     assert_eq!(
-        s.domain("aarhus.dk").await.unwrap(),
+        s.domain_claim(a.id, "aarhus.dk").await.unwrap(),
         Some(claim(a.id, "aarhus.dk"))
     );
-    assert_eq!(s.domain("dk").await.unwrap(), None);
+
+    // One claim of a domain may be verified; the other org's then cannot be.
+    let mut tx = s.begin().await.unwrap();
+    assert!(tx.verify_domain(a.id, "aarhus.dk", t0()).await.unwrap());
+    assert!(!tx.verify_domain(a.id, "aarhus.dk", t0()).await.unwrap());
+    tx.commit().await.unwrap();
+    let mut tx = s.begin().await.unwrap();
+    assert!(matches!(
+        tx.verify_domain(b.id, "aarhus.dk", t0()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    drop(tx);
+    let verified = s.verified_domain("aarhus.dk").await.unwrap().unwrap();
+    assert_eq!(verified.org_id, a.id);
+    assert_eq!(verified.status, DomainStatus::Verified);
+    assert_eq!(verified.verified_at, Some(t0()));
+    assert_eq!(s.verified_domain("dk").await.unwrap(), None);
     let names: Vec<String> = s
         .domains_of(a.id)
         .await
@@ -50,13 +71,14 @@ async fn a_domain_is_claimed_by_one_org(s: Arc<dyn Store>) {
         .map(|d| d.domain)
         .collect();
     assert_eq!(names, ["aarhus.dk", "skole.aarhus.dk"]);
-    assert!(s.domains_of(b.id).await.unwrap().is_empty());
+    assert_eq!(s.domains_of(b.id).await.unwrap().len(), 1);
 
     let mut tx = s.begin().await.unwrap();
-    assert!(!tx.delete_domain(b.id, "aarhus.dk").await.unwrap());
+    assert!(tx.delete_domain(b.id, "aarhus.dk").await.unwrap());
     assert!(tx.delete_domain(a.id, "aarhus.dk").await.unwrap());
+    assert!(!tx.delete_domain(a.id, "aarhus.dk").await.unwrap());
     tx.commit().await.unwrap();
-    assert_eq!(s.domain("aarhus.dk").await.unwrap(), None);
+    assert_eq!(s.verified_domain("aarhus.dk").await.unwrap(), None);
 }
 
 async fn invitations_filter_by_status_and_change_once(s: Arc<dyn Store>) {
