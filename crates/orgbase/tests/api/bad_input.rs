@@ -7,7 +7,59 @@ use crate::harness::{Backend, Test, problem, spawn};
 use crate::story;
 
 /// The tests of this module, in order (see `harness::Test`).
-pub const TESTS: &[Test] = &[story!(bad_input_is_refused_cleanly)];
+pub const TESTS: &[Test] = &[
+    story!(bad_input_is_refused_cleanly),
+    story!(id_shaped_slugs_and_bad_filters_are_refused),
+];
+
+/// Found by the outside audit: a slug could take another org's id (making that org
+/// unreachable by it), and a bad `org` filter on the global audit log was ignored, so
+/// the answer was every org's events.
+async fn id_shaped_slugs_and_bad_filters_are_refused(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("a@example.com", "A").await;
+    let victim = app.signup("v@example.com", "V").await;
+    let org = format!("/api/v1/orgs/{}", a.org_id);
+    for slug in [
+        victim.org_id.clone(),
+        victim.org_id.replace('-', ""),
+        "01a231db-0000-7000-8000-000000000000".to_string(),
+    ] {
+        problem(
+            &app.patch(&org, &a.token, json!({"slug": slug})).await,
+            400,
+            "invalid_slug",
+        );
+    }
+    let (st, made) = app
+        .post(
+            "/api/v1/orgs",
+            &a.token,
+            json!({"name": "01a231db-a860-7693-9089-cac8f685ea00"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{made}");
+    assert!(
+        uuid::Uuid::parse_str(made["slug"].as_str().unwrap()).is_err(),
+        "{made}"
+    );
+
+    let admin = app.admin_token().await;
+    for q in [
+        "org=garbage",
+        "org=",
+        "action=no.such",
+        "limit=0",
+        "cursor=x",
+    ] {
+        let (st, body) = app.get(&format!("/api/v1/admin/audit?{q}"), &admin).await;
+        assert_eq!(st, 400, "{q}: {body}");
+    }
+    let (st, _) = app
+        .get(&format!("/api/v1/admin/audit?org={}", a.org_id), &admin)
+        .await;
+    assert_eq!(st, 200);
+}
 
 async fn bad_input_is_refused_cleanly(b: Backend) {
     let Some(app) = spawn(b).await else { return };
