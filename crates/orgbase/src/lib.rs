@@ -4,3 +4,4 @@
 pub mod exe;
 pub mod server;
 pub mod settings;
+pub mod smtp;

@@ -18,6 +18,11 @@ pub const SQLITE: &[Migration] = &[
         name: "access",
         sql: include_str!("../migrations/sqlite/0002_access.sql"),
     },
+    Migration {
+        version: 3,
+        name: "mail",
+        sql: include_str!("../migrations/sqlite/0003_mail.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -30,6 +35,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         name: "access",
         sql: include_str!("../migrations/postgres/0002_access.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "mail",
+        sql: include_str!("../migrations/postgres/0003_mail.sql"),
     },
 ];
 

@@ -48,7 +48,7 @@ fn admin_org_and_schema_commands() {
 
     let (ok, out, err) = orgbase(&db, &["migrate"], None);
     assert!(ok, "{err}");
-    assert!(out.contains("2 migration(s) applied"), "{out}");
+    assert!(out.contains("3 migration(s) applied"), "{out}");
     let (ok, out, _) = orgbase(&db, &["migrate"], None);
     assert!(ok && out.contains("0 migration(s)"), "{out}");
 

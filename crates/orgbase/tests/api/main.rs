@@ -16,10 +16,12 @@ mod concurrency;
 mod hierarchy;
 mod invitations;
 mod isolation;
+mod mail;
 mod matrix;
 mod orgs;
 mod platform;
 mod schema;
+mod smtp;
 
 use std::process::ExitCode;
 
@@ -34,6 +36,7 @@ fn main() -> ExitCode {
         hierarchy::TESTS,
         invitations::TESTS,
         isolation::TESTS,
+        mail::TESTS,
         matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,
