@@ -93,14 +93,14 @@ pub struct PasswordResetBody {
 /// address has an account.
 #[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", security(()),
     request_body = PasswordResetBody,
-    responses((status = 202, description = "If the address has an account, a reset mail is on its way")))]
+    responses((status = 204, description = "Received: if the address has an account, a reset mail is on its way")))]
 pub async fn password_reset(
     State(s): State<AppState>,
     ClientOrigin(o): ClientOrigin,
     Body(b): Body<PasswordResetBody>,
 ) -> ApiResult<StatusCode> {
     s.svc.accounts().request_password_reset(&b.email, o).await?;
-    Ok(StatusCode::ACCEPTED)
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// End the current session.

@@ -161,7 +161,7 @@ async fn reset_mail_link_works_once_and_ends_sessions(b: Backend) {
             Some(json!({"email": "nobody@example.com"})),
         )
         .await;
-    assert_eq!(known.0, 202);
+    assert_eq!(known.0, 204);
     assert_eq!(known, unknown, "the same answer for unknown addresses");
 
     let mails = smtp.wait_for(1).await;
@@ -207,7 +207,7 @@ async fn reset_mail_link_works_once_and_ends_sessions(b: Backend) {
             Some(json!({"email": "alice@example.com"})),
         )
         .await;
-    assert_eq!(st, 202);
+    assert_eq!(st, 204);
     let late = smtp.wait_for(2).await[1].token();
     app.clock.advance_seconds(3601);
     assert_eq!(set(late, "new-password-3").await.0, 404);
@@ -237,7 +237,7 @@ async fn reset_is_rate_limited_and_says_nothing(b: Backend) {
     // Per address, known or not, the same: three an hour.
     for email in ["dora@example.com", "ghost@example.com"] {
         for _ in 0..3 {
-            assert_eq!(reset(email.to_string()).await.0, 202);
+            assert_eq!(reset(email.to_string()).await.0, 204);
         }
         let over = reset(email.to_string()).await;
         assert_eq!(over.0, 429, "{:?}", over);
