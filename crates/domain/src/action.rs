@@ -41,6 +41,7 @@ actions! {
     UserPromote = "user.promote",
     UserPasswordChange = "user.password_change",
     UserPasswordSet = "user.password_set",
+    UserPasswordResetRequest = "user.password_reset_request",
     ApiKeyCreate = "api_key.create",
     ApiKeyDelete = "api_key.delete",
     OrgCreate = "org.create",

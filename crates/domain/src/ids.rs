@@ -51,7 +51,8 @@ id_type!(
     SessionId,
     ApiKeyId,
     AuditId,
-    InvitationId
+    InvitationId,
+    MailId
 );
 
 /// Ids made in one process increase even within one millisecond (a counter follows

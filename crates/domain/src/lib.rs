@@ -17,12 +17,14 @@ pub mod time;
 pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
-    ApiKey, ApiKeyAuth, AuditEvent, Invitation, Member, Membership, Org, OrgDomain, OrgWithRole,
-    Page, PageRequest, PasswordHash, PasswordToken, Project, RoleChain, Scope, Session,
-    SessionAuth, User, Workspace, default_tree,
+    ApiKey, ApiKeyAuth, AuditEvent, Invitation, MailKind, MailStatus, Member, Membership, Org,
+    OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest, PasswordHash, PasswordToken, Project,
+    RoleChain, Scope, Session, SessionAuth, User, Workspace, default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
-pub use ids::{ApiKeyId, AuditId, InvitationId, OrgId, ProjectId, SessionId, UserId, WorkspaceId};
+pub use ids::{
+    ApiKeyId, AuditId, InvitationId, MailId, OrgId, ProjectId, SessionId, UserId, WorkspaceId,
+};
 pub use role::{
     DomainStatus, InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
     effective_project_role, effective_workspace_role, role_for,

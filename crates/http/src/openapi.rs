@@ -53,6 +53,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acc::signup))
         .routes(routes!(acc::login))
         .routes(routes!(a::set_password))
+        .routes(routes!(acc::password_reset))
         .routes(routes!(acc::logout))
         .routes(routes!(acc::me))
         .routes(routes!(acc::change_password))

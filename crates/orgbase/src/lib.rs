@@ -5,3 +5,4 @@ pub mod dns;
 pub mod exe;
 pub mod server;
 pub mod settings;
+pub mod smtp;

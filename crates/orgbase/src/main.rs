@@ -46,6 +46,9 @@ enum Command {
     /// The database schema.
     #[command(subcommand)]
     Schema(SchemaCommand),
+    /// Outgoing mail.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Seed a database, drive HTTP load at the server and report throughput, latency
     /// and memory (runs the `orgbase-bench` binary; `orgbase bench --help`).
     #[command(disable_help_flag = true)]
@@ -91,6 +94,18 @@ enum UserCommand {
     Disable { email: String },
     /// Set a new password (read from standard input); ends the user's sessions.
     ResetPassword { email: String },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// List the mail outbox, oldest first: id, status, kind, recipient, attempts, next
+    /// attempt, last error, and the one link of each mail not yet sent (give it to the
+    /// recipient by another way when mail is not configured).
+    Outbox {
+        /// Only mails in this state: queued, sending, sent or failed.
+        #[arg(long)]
+        status: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -243,6 +258,44 @@ async fn main() -> anyhow::Result<()> {
             println!("{} ({}) is {state}", user.email, user.id);
             Ok(())
         }
+        Command::Mail(MailCommand::Outbox { status }) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let mut page = PageRequest {
+                after: None,
+                limit: 200,
+            };
+            println!("id\tstatus\tkind\trecipient\tattempts\tnext_attempt_at\tlast_error\tlink");
+            loop {
+                let p = c
+                    .services
+                    .mail()
+                    .outbox(&c.operator, status.as_deref(), page)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                for e in &p.items {
+                    let m = &e.mail;
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        m.id,
+                        m.status.as_str(),
+                        m.kind.as_str(),
+                        m.recipient,
+                        m.attempts,
+                        m.next_attempt_at.to_rfc3339(),
+                        m.last_error
+                            .as_deref()
+                            .unwrap_or("-")
+                            .replace(['\t', '\n'], " "),
+                        e.link.as_deref().unwrap_or("-"),
+                    );
+                }
+                match p.next_cursor {
+                    Some(c) => page.after = Some(c),
+                    None => break,
+                }
+            }
+            Ok(())
+        }
         Command::Schema(SchemaCommand::Dump) => {
             let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
             store.migrate().await?;
@@ -329,7 +382,25 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         println!("  echo 'a-long-password' | orgbase admin create --email you@example.com");
         println!("or start with ORGBASE_ADMIN_EMAIL and ORGBASE_ADMIN_PASSWORD set.");
     }
+    if app.services.mail().configured() {
+        println!(
+            "  mail:     sent from the outbox over {}",
+            s.smtp_url
+                .as_deref()
+                .map(server::redact)
+                .unwrap_or_default()
+        );
+    } else {
+        println!("  mail:     not configured (ORGBASE_SMTP_URL unset): mails stay in the outbox;");
+        println!(
+            "            `orgbase mail outbox` lists them, and invitation links are returned to admins"
+        );
+    }
+    let worker = server::start_mail_worker(&app.services, s);
     server::serve(listener, app.router, shutdown_signal()).await?;
+    if let Some(w) = worker {
+        w.abort();
+    }
     Ok(())
 }
 

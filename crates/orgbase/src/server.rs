@@ -7,11 +7,12 @@ use anyhow::Context;
 use orgbase_domain::{Clock, SystemClock};
 use orgbase_service::crypto::Hasher;
 use orgbase_service::secrets::{MasterKey, SecretBox};
-use orgbase_service::{Operator, Parts, Services};
+use orgbase_service::{Mailer, Operator, Parts, Services, Templates};
 use orgbase_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 
 use crate::settings::Settings;
+use crate::smtp::Smtp;
 
 /// A ready application: services, the router over them, and what only the binary
 /// holds: the store itself (schema dumps, readiness details) and the operator proof.
@@ -105,6 +106,22 @@ async fn console_with_clock(
     let hasher = Hasher::new(settings.hash_cost(), settings.hash_permits())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let secrets = secret_box(settings)?;
+    let templates = Templates::load(settings.mail_templates.as_deref())
+        .map_err(|e| anyhow::anyhow!("ORGBASE_MAIL_TEMPLATES: {e}"))?;
+    let mailer: Option<Arc<dyn Mailer>> = match &settings.smtp_url {
+        Some(url) if !url.trim().is_empty() => {
+            let Some(from) = settings
+                .mail_from
+                .as_deref()
+                .filter(|f| !f.trim().is_empty())
+            else {
+                anyhow::bail!("ORGBASE_SMTP_URL is set but ORGBASE_MAIL_FROM is not");
+            };
+            let timeout = std::time::Duration::from_secs(settings.smtp_timeout_secs.max(1));
+            Some(Arc::new(Smtp::new(url.trim(), from, timeout)?))
+        }
+        _ => None,
+    };
     let (services, operator) = Services::new(Parts {
         store: store.clone(),
         clock,
@@ -114,6 +131,9 @@ async fn console_with_clock(
         system_env: settings.system.to_env(),
         rate_limits: settings.rate_limits()?,
         dns: Arc::new(crate::dns::Hickory::new(settings.dns_servers.as_deref())?),
+        mailer,
+        templates,
+        mail: settings.mail_settings(),
     });
     Ok(Console {
         services,
@@ -140,6 +160,28 @@ fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
         }
     };
     Ok(SecretBox::new(&key))
+}
+
+/// Starts the mail worker (ADR 0011), or says why mail stays in the outbox.
+pub fn start_mail_worker(
+    services: &Services,
+    settings: &Settings,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if !services.mail().configured() {
+        tracing::warn!(
+            "mail is not configured (ORGBASE_SMTP_URL is unset): invitation and password-reset \
+             mails stay in the outbox; `orgbase mail outbox` lists them, and the API keeps \
+             returning invitation links to admins"
+        );
+        return None;
+    }
+    if let Some(url) = &settings.smtp_url {
+        tracing::info!(smtp = %redact(url), "mail worker started");
+    }
+    let services = services.clone();
+    Some(tokio::spawn(
+        async move { services.run_mail_worker().await },
+    ))
 }
 
 /// Serves until `shutdown` resolves.

@@ -144,6 +144,51 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_RATE_LIMITS", default_value = "on", global = true)]
     pub rate_limits: String,
 
+    /// SMTP server for outgoing mail: smtp://host:port (plain; `?tls=required` for
+    /// STARTTLS) or smtps://host:port (TLS), with user:password@ when it needs a login.
+    /// Unset: mail stays in the outbox (`orgbase mail outbox`).
+    #[arg(long, env = "ORGBASE_SMTP_URL", hide_env_values = true, global = true)]
+    pub smtp_url: Option<String>,
+
+    /// The From of outgoing mail, e.g. `Orgbase <orgbase@example.com>` (needed with
+    /// ORGBASE_SMTP_URL).
+    #[arg(long, env = "ORGBASE_MAIL_FROM", global = true)]
+    pub mail_from: Option<String>,
+
+    /// Directory whose `<kind>/subject.txt`, `<kind>/body.txt` and `<kind>/body.html`
+    /// replace the built-in mail templates (kinds: invitation, password_reset).
+    #[arg(long, env = "ORGBASE_MAIL_TEMPLATES", global = true)]
+    pub mail_templates: Option<std::path::PathBuf>,
+
+    /// Seconds one SMTP exchange may take before it counts as failed.
+    #[arg(
+        long,
+        env = "ORGBASE_SMTP_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub smtp_timeout_secs: u64,
+
+    /// Seconds before the first retry of a mail that was not delivered (doubles after
+    /// each failure, up to an hour).
+    #[arg(
+        long,
+        env = "ORGBASE_MAIL_RETRY_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub mail_retry_secs: i64,
+
+    /// How often the mail worker looks for due mail, in milliseconds.
+    #[arg(
+        long,
+        env = "ORGBASE_MAIL_POLL_MS",
+        default_value_t = 5000,
+        hide = true,
+        global = true
+    )]
+    pub mail_poll_ms: u64,
+
     #[command(flatten)]
     pub system: SystemVars,
 
@@ -222,6 +267,12 @@ impl Settings {
             master_key: None,
             master_key_file: None,
             rate_limits: "on".into(),
+            smtp_url: None,
+            mail_from: None,
+            mail_templates: None,
+            smtp_timeout_secs: 30,
+            mail_retry_secs: 30,
+            mail_poll_ms: 5000,
             system: SystemVars::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -257,6 +308,17 @@ impl Settings {
             public_email_domains: DomainList::parse(&csv(&self.public_email_domains)),
             max_domains_per_org: self.max_domains_per_org,
             ..defaults
+        }
+    }
+
+    /// How the outbox is worked. A claimed mail's lease outlasts one SMTP exchange.
+    pub fn mail_settings(&self) -> orgbase_service::MailSettings {
+        let timeout = i64::try_from(self.smtp_timeout_secs.max(1)).unwrap_or(3600);
+        orgbase_service::MailSettings {
+            retry_base_secs: self.mail_retry_secs.max(1),
+            lease_secs: timeout.saturating_mul(2).saturating_add(10),
+            poll_ms: self.mail_poll_ms.max(10),
+            ..Default::default()
         }
     }
 

@@ -3,8 +3,8 @@
 
 use orgbase_domain::policy::Refusal;
 use orgbase_domain::{
-    AuditAction, Email, Invitation, InvitationId, InvitationStatus, Org, Page, PageRequest,
-    ProjectId, Role, Scope, WorkspaceId,
+    AuditAction, Email, Invitation, InvitationId, InvitationStatus, MailKind, Org, Page,
+    PageRequest, ProjectId, Role, Scope, WorkspaceId,
 };
 use serde_json::json;
 
@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::{AuditCtx, Event};
 use crate::shared::authz::{Actor, OrgAccess, Origin, perm};
 use crate::shared::crypto::{TokenKind, new_token, token_hash};
+use crate::shared::mail::MailOut;
 use crate::shared::ratelimit::Action;
 
 #[derive(Debug, Clone)]
@@ -102,6 +103,10 @@ impl Invitations<'_> {
             ));
         }
         change.insert_invitation(&inv).await?;
+        let accept_url = self.accept_url(&t.plaintext);
+        change
+            .enqueue_mail(invitation_mail(&inv, access.org(), &accept_url))
+            .await?;
         let details = json!({"email": inv.email, "role": inv.role, "workspace_id": inv.workspace_id, "project_id": inv.project_id});
         change
             .record(
@@ -111,7 +116,6 @@ impl Invitations<'_> {
             )
             .await?;
         change.commit().await?;
-        let accept_url = self.accept_url(&t.plaintext);
         Ok(InvitationCreated {
             invitation: inv,
             token: t.plaintext,
@@ -148,14 +152,21 @@ impl Invitations<'_> {
         let t = new_token(TokenKind::Invitation)?;
         let ttl = self.0.cfg.invitation_ttl_secs;
         let open = [InvitationStatus::Pending, InvitationStatus::Expired];
-        let inv = self
-            .change(access, id, &open, AuditAction::InvitationResend, |inv| {
-                inv.token_hash = t.hash.clone();
-                inv.status = InvitationStatus::Pending;
-                inv.expires_at = now.plus_seconds(ttl);
-            })
-            .await?;
         let accept_url = self.accept_url(&t.plaintext);
+        let inv = self
+            .change(
+                access,
+                id,
+                &open,
+                AuditAction::InvitationResend,
+                |inv| {
+                    inv.token_hash = t.hash.clone();
+                    inv.status = InvitationStatus::Pending;
+                    inv.expires_at = now.plus_seconds(ttl);
+                },
+                Some(&accept_url),
+            )
+            .await?;
         Ok(InvitationCreated {
             invitation: inv,
             token: t.plaintext,
@@ -169,15 +180,23 @@ impl Invitations<'_> {
         id: InvitationId,
     ) -> Result<()> {
         let pending = [InvitationStatus::Pending];
-        self.change(access, id, &pending, AuditAction::InvitationRevoke, |inv| {
-            inv.status = InvitationStatus::Revoked;
-        })
+        self.change(
+            access,
+            id,
+            &pending,
+            AuditAction::InvitationRevoke,
+            |inv| {
+                inv.status = InvitationStatus::Revoked;
+            },
+            None,
+        )
         .await?;
         Ok(())
     }
 
     /// An admin's change to an invitation of their org: only from the given states,
-    /// written only if nobody changed it meanwhile, with its audit event.
+    /// written only if nobody changed it meanwhile, with its audit event (and, given
+    /// its new link, its mail).
     async fn change(
         &self,
         access: &OrgAccess<perm::InvitationsManage>,
@@ -185,6 +204,7 @@ impl Invitations<'_> {
         from: &[InvitationStatus],
         action: AuditAction,
         edit: impl FnOnce(&mut Invitation),
+        mail_link: Option<&str>,
     ) -> Result<Invitation> {
         let mut change = self.0.change(access.audit()).await?;
         let mut inv = match change.lock_invitation(id).await? {
@@ -205,6 +225,11 @@ impl Invitations<'_> {
                 "invitation_closed",
                 "the invitation changed meanwhile",
             ));
+        }
+        if let Some(link) = mail_link {
+            change
+                .enqueue_mail(invitation_mail(&inv, access.org(), link))
+                .await?;
         }
         change
             .record(
@@ -286,5 +311,16 @@ impl Invitations<'_> {
             )
             .await?;
         change.commit().await
+    }
+}
+
+/// The mail that carries an invitation's link to the invitee.
+fn invitation_mail(inv: &Invitation, org: &Org, link: &str) -> MailOut {
+    MailOut {
+        kind: MailKind::Invitation,
+        to: inv.email.clone(),
+        org_name: Some(org.name.clone()),
+        link: link.to_string(),
+        expires_at: inv.expires_at,
     }
 }

@@ -22,6 +22,7 @@ mod accounts;
 mod admin;
 mod hierarchy;
 mod invitations;
+mod mail;
 mod me;
 mod orgs;
 mod system;
@@ -39,12 +40,14 @@ pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserR
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, MemberInput};
 pub use invitations::{InvitationCreated, InvitationInput, Invitations};
+pub use mail::{Mail, OutboxEntry};
 pub use me::{ApiKeyCreated, Me, MeView};
 pub use orgs::{OrgPatch, Orgs};
 pub use shared::authz::{
     self, Actor, Credential, Operator, OrgAccess, OrgRef, Origin, Platform, ScopeAccess, ScopePath,
     SystemAdmin, perm,
 };
+pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, dns, ratelimit, secrets};
 pub use system::{SyncReport, System, SystemEnv};
@@ -63,6 +66,8 @@ pub struct Config {
     pub invitation_ttl_secs: i64,
     /// How long a one-time set-password link stays valid.
     pub password_link_ttl_secs: i64,
+    /// How long a password-reset link (mailed) stays valid.
+    pub password_reset_ttl_secs: i64,
     /// Where people reach this server, for links in answers (no trailing slash).
     pub public_url: String,
     /// Mail providers' domains, which no org may claim, beyond the built-in list.
@@ -79,6 +84,7 @@ impl Default for Config {
             restore_window_days: 30,
             invitation_ttl_secs: 7 * 24 * 3600,
             password_link_ttl_secs: 3 * 24 * 3600,
+            password_reset_ttl_secs: 3600,
             public_url: "http://127.0.0.1:8080".to_string(),
             public_email_domains: DomainList::default(),
             max_domains_per_org: 20,
@@ -97,6 +103,10 @@ pub struct Parts {
     pub rate_limits: ratelimit::RateLimits,
     /// Looks up the TXT records that prove domain claims.
     pub dns: Arc<dyn dns::TxtLookup>,
+    /// Hands mail to an SMTP server; `None`: mail stays in the outbox.
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub templates: Templates,
+    pub mail: MailSettings,
 }
 
 /// What every capability works with, built once at start and shared.
@@ -109,6 +119,11 @@ pub(crate) struct Core {
     pub system_env: SystemEnv,
     pub limiter: ratelimit::RateLimiter,
     pub dns: Arc<dyn dns::TxtLookup>,
+    pub mailer: Option<Arc<dyn Mailer>>,
+    pub templates: Templates,
+    pub mail: MailSettings,
+    /// Wakes the mail worker when a change queued a mail.
+    pub mail_queued: tokio::sync::Notify,
 }
 
 /// The way into every capability. Cheap to clone.
@@ -131,6 +146,10 @@ impl Services {
             system_env: parts.system_env,
             limiter: ratelimit::RateLimiter::new(parts.rate_limits),
             dns: parts.dns,
+            mailer: parts.mailer,
+            templates: parts.templates,
+            mail: parts.mail,
+            mail_queued: tokio::sync::Notify::new(),
         };
         (
             Self {
@@ -174,6 +193,30 @@ impl Services {
     /// The system organization and start-up duties.
     pub fn system(&self) -> System<'_> {
         System(&self.core)
+    }
+
+    /// The mail outbox: what is queued, and its delivery.
+    pub fn mail(&self) -> Mail<'_> {
+        Mail(&self.core)
+    }
+
+    /// Delivers the outbox until the future is dropped: a pass whenever a change
+    /// queued a mail, and at least every `poll_ms`. Does nothing without a mailer.
+    pub async fn run_mail_worker(&self) {
+        if self.core.mailer.is_none() {
+            return;
+        }
+        let poll = std::time::Duration::from_millis(self.core.mail.poll_ms.max(10));
+        loop {
+            let woken = self.core.mail_queued.notified();
+            match self.core.deliver_due().await {
+                // A full batch: there may be more due now.
+                Ok(r) if r.sent + r.retried + r.failed > 0 => continue,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "mail delivery pass failed"),
+            }
+            let _ = tokio::time::timeout(poll, woken).await;
+        }
     }
 
     /// Authentication and authorization of requests (see [`authz`]).

@@ -10,6 +10,7 @@ const CAPABILITIES: &[&str] = &[
     "admin",
     "hierarchy",
     "invitations",
+    "mail",
     "me",
     "orgs",
     "system",

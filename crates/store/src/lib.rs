@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 pub use traits::{
     AccessReads, AccessWrites, AuditFilter, AuditReads, AuditWrites, Commit, Database,
-    HierarchyReads, HierarchyWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store,
-    Tx, UserReads, UserWrites,
+    HierarchyReads, HierarchyWrites, MailReads, MailWrites, OrgAccessRow, OrgFilter, OrgKey,
+    OrgReads, OrgWrites, Store, Tx, UserReads, UserWrites,
 };
 
 /// Every storage trait, for code that calls store methods on a generic or concrete
@@ -30,7 +30,8 @@ pub use traits::{
 pub mod prelude {
     pub use crate::traits::{
         AccessReads, AccessWrites, AuditReads, AuditWrites, Commit, Database, HierarchyReads,
-        HierarchyWrites, OrgReads, OrgWrites, Store, Tx, UserReads, UserWrites,
+        HierarchyWrites, MailReads, MailWrites, OrgReads, OrgWrites, Store, Tx, UserReads,
+        UserWrites,
     };
 }
 

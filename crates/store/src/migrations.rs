@@ -19,6 +19,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0002_access.sql"),
     },
     Migration {
+        version: 3,
+        name: "mail",
+        sql: include_str!("../migrations/sqlite/0003_mail.sql"),
+    },
+    Migration {
         version: 4,
         name: "domain_proof",
         sql: include_str!("../migrations/sqlite/0004_domain_proof.sql"),
@@ -35,6 +40,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         name: "access",
         sql: include_str!("../migrations/postgres/0002_access.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "mail",
+        sql: include_str!("../migrations/postgres/0003_mail.sql"),
     },
     Migration {
         version: 4,

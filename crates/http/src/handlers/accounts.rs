@@ -81,6 +81,28 @@ pub async fn login(
     }))
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetBody {
+    /// The account's e-mail.
+    email: String,
+}
+
+/// Ask for a password-reset mail: a one-time link (1 hour) to set a new password, which
+/// ends every session of the account. The answer is the same whether or not the
+/// address has an account.
+#[utoipa::path(post, path = "/api/v1/auth/password-reset", tag = "auth", security(()),
+    request_body = PasswordResetBody,
+    responses((status = 204, description = "Received: if the address has an account, a reset mail is on its way")))]
+pub async fn password_reset(
+    State(s): State<AppState>,
+    ClientOrigin(o): ClientOrigin,
+    Body(b): Body<PasswordResetBody>,
+) -> ApiResult<StatusCode> {
+    s.svc.accounts().request_password_reset(&b.email, o).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// End the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
     responses((status = 204, description = "Logged out")))]

@@ -226,12 +226,23 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub database_url: String,
     pub pg_schema: Option<String>,
+    mail_worker: Option<tokio::task::JoinHandle<()>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _db: Db,
 }
 
+impl TestApp {
+    /// Stops this server's mail worker at once, wherever it is (as a kill -9 would).
+    pub fn kill_mail_worker(&mut self) {
+        if let Some(w) = self.mail_worker.take() {
+            w.abort();
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
+        self.kill_mail_worker();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -253,6 +264,7 @@ pub fn test_settings() -> Settings {
     s.rate_limits = "off".into();
     // The isolation matrix claims many domains for one org; one story tests the limit.
     s.max_domains_per_org = 10_000;
+    s.mail_poll_ms = 50;
     s
 }
 
@@ -308,6 +320,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let mail_worker = orgbase::server::start_mail_worker(&app.services, &settings);
     tokio::spawn(orgbase::server::serve(listener, app.router, async {
         let _ = rx.await;
     }));
@@ -318,6 +331,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
         clock,
         database_url: url,
         pg_schema,
+        mail_worker,
         shutdown: Some(tx),
         _db: db,
     })

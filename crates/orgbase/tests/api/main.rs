@@ -17,10 +17,12 @@ mod domains;
 mod hierarchy;
 mod invitations;
 mod isolation;
+mod mail;
 mod matrix;
 mod orgs;
 mod platform;
 mod schema;
+mod smtp;
 
 use std::process::ExitCode;
 
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         hierarchy::TESTS,
         invitations::TESTS,
         isolation::TESTS,
+        mail::TESTS,
         matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,

@@ -210,6 +210,7 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/signup", Public, Make::Body(|_, n| Some(json!({"email": format!("signup-{n}@example.com"), "password": "password-123", "name": "New Person"})))),
     route("POST", "/api/v1/auth/login", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email, "password": "password-123"})))),
     route("POST", "/api/v1/auth/set-password", Public, Make::PasswordLink),
+    route("POST", "/api/v1/auth/password-reset", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email})))),
     route("POST", "/api/v1/auth/logout", SignedIn, Make::OwnSession),
     route("GET", "/api/v1/me", SignedIn, NO_BODY),
     route("POST", "/api/v1/me/password", SignedIn, Make::OwnPassword),

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::authz::{Actor, Credential, Origin};
+use crate::shared::mail::MailOut;
 
 /// Who did it and from where.
 #[derive(Debug, Clone, Default)]
@@ -96,6 +97,7 @@ pub(crate) struct Change<'a> {
     core: &'a Core,
     ctx: AuditCtx,
     events: usize,
+    mails: usize,
 }
 
 impl<'a> Change<'a> {
@@ -129,13 +131,27 @@ impl<'a> Change<'a> {
         Ok(())
     }
 
+    /// Queues a mail in the outbox, in this change's transaction: it exists if and
+    /// only if the change commits (ADR 0011). The worker is woken after the commit.
+    pub async fn enqueue_mail(&mut self, m: MailOut) -> Result<()> {
+        let row = self.core.outbox_row(m)?;
+        self.tx.insert_mail(&row).await?;
+        self.mails += 1;
+        Ok(())
+    }
+
     /// Commits the change with its events. A change that recorded no event is a bug
     /// and is rolled back.
     pub async fn commit(self) -> Result<()> {
         if self.events == 0 {
             return Err(Error::Internal("a change without an audit event".into()));
         }
-        Ok(self.tx.commit().await?)
+        let (core, mails) = (self.core, self.mails);
+        self.tx.commit().await?;
+        if mails > 0 {
+            core.mail_queued.notify_one();
+        }
+        Ok(())
     }
 }
 
@@ -160,6 +176,7 @@ impl Core {
             core: self,
             ctx,
             events: 0,
+            mails: 0,
         })
     }
 }

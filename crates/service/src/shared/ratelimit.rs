@@ -82,6 +82,7 @@ pub struct RateLimits {
     pub signup: ActionLimits,
     pub signup_key: ActionLimits,
     pub invitation: ActionLimits,
+    pub password_reset: ActionLimits,
 }
 
 impl RateLimits {
@@ -92,6 +93,7 @@ impl RateLimits {
             signup: ActionLimits::DISABLED,
             signup_key: ActionLimits::DISABLED,
             invitation: ActionLimits::DISABLED,
+            password_reset: ActionLimits::DISABLED,
         }
     }
 
@@ -101,6 +103,7 @@ impl RateLimits {
             Action::Signup => self.signup,
             Action::SignupKey => self.signup_key,
             Action::Invitation => self.invitation,
+            Action::PasswordReset => self.password_reset,
         }
     }
 }
@@ -129,6 +132,12 @@ impl Default for RateLimits {
                 per_client: Limit::new(20, HOUR),
                 per_account: Limit::new(10, HOUR),
             },
+            password_reset: ActionLimits {
+                per_client: Limit::new(10, HOUR),
+                // The address asked for, whether or not it has an account: one inbox
+                // cannot be flooded, and the limit says nothing about who exists.
+                per_account: Limit::new(3, HOUR),
+            },
         }
     }
 }
@@ -140,6 +149,7 @@ pub enum Action {
     Signup,
     SignupKey,
     Invitation,
+    PasswordReset,
 }
 
 impl Action {
@@ -149,6 +159,7 @@ impl Action {
             Action::Signup => "signup",
             Action::SignupKey => "signup_key",
             Action::Invitation => "invitation",
+            Action::PasswordReset => "password_reset",
         }
     }
 }

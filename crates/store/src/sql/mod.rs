@@ -43,6 +43,7 @@ macro_rules! reads {
 pub(crate) mod access;
 pub(crate) mod audit;
 pub(crate) mod hierarchy;
+pub(crate) mod mail;
 pub(crate) mod orgs;
 pub(crate) mod rows;
 pub(crate) mod users;

@@ -275,3 +275,25 @@ pub(crate) fn overfetch(page: PageRequest) -> i64 {
 pub(crate) const WS_COLS: &str = "id, org_id, name, is_default, created_at, updated_at";
 pub(crate) const PROJECT_COLS: &str =
     "id, org_id, workspace_id, name, is_default, created_at, updated_at";
+
+pub(crate) const MAIL_COLS: &str = "id, kind, recipient, org_name, link_sealed, status, attempts, \
+    next_attempt_at, lease_until, last_error, created_at, expires_at, sent_at";
+
+pub(crate) fn mail_from(r: &DbRow) -> Result<orgbase_domain::OutboxMail> {
+    let attempts: i64 = r.try_get("attempts")?;
+    Ok(orgbase_domain::OutboxMail {
+        id: orgbase_domain::MailId(r.try_get("id")?),
+        kind: parsed(r, "kind")?,
+        recipient: Email::from_trusted(r.try_get("recipient")?),
+        org_name: r.try_get("org_name")?,
+        link_sealed: r.try_get("link_sealed")?,
+        status: parsed(r, "status")?,
+        attempts: i32::try_from(attempts).map_err(|_| StoreError::Corrupt("attempts"))?,
+        next_attempt_at: ts(r, "next_attempt_at")?,
+        lease_until: ts_opt(r, "lease_until")?,
+        last_error: r.try_get("last_error")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts(r, "expires_at")?,
+        sent_at: ts_opt(r, "sent_at")?,
+    })
+}

@@ -8,6 +8,7 @@
 //! | workspaces, projects, memberships | [`HierarchyReads`] | [`HierarchyWrites`] |
 //! | signup keys, domains, invitations, API keys | [`AccessReads`] | [`AccessWrites`] |
 //! | the audit trail | [`AuditReads`] | [`AuditWrites`] |
+//! | the mail outbox | [`MailReads`] | [`MailWrites`] |
 //!
 //! [`Store`] (every read, plus [`Database`]) and [`Tx`] (every read and write, plus
 //! [`Commit`]) gather them and are implemented for whatever implements the parts, so
@@ -18,6 +19,7 @@
 mod access;
 mod audit;
 mod hierarchy;
+mod mail;
 mod orgs;
 mod users;
 
@@ -27,6 +29,7 @@ use orgbase_domain::{ApiKeyId, Timestamp};
 pub use access::{AccessReads, AccessWrites};
 pub use audit::{AuditFilter, AuditReads, AuditWrites};
 pub use hierarchy::{HierarchyReads, HierarchyWrites};
+pub use mail::{MailReads, MailWrites};
 pub use orgs::{OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites};
 pub use users::{UserReads, UserWrites};
 
@@ -58,12 +61,19 @@ pub trait Commit: Send + Sync {
 
 /// Reads outside a transaction, and the way into one.
 pub trait Store:
-    Database + UserReads + OrgReads + HierarchyReads + AccessReads + AuditReads
+    Database + UserReads + OrgReads + HierarchyReads + AccessReads + AuditReads + MailReads
 {
 }
 
 impl<T> Store for T where
-    T: ?Sized + Database + UserReads + OrgReads + HierarchyReads + AccessReads + AuditReads
+    T: ?Sized
+        + Database
+        + UserReads
+        + OrgReads
+        + HierarchyReads
+        + AccessReads
+        + AuditReads
+        + MailReads
 {
 }
 
@@ -81,6 +91,8 @@ pub trait Tx:
     + AccessWrites
     + AuditReads
     + AuditWrites
+    + MailReads
+    + MailWrites
 {
 }
 
@@ -97,5 +109,7 @@ impl<T> Tx for T where
         + AccessWrites
         + AuditReads
         + AuditWrites
+        + MailReads
+        + MailWrites
 {
 }
