@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
 use orgbase_domain::PageRequest;
-use orgbase_service::{NewOrgInput, UserPatch, UserRef};
+use orgbase_service::{Bootstrap, NewOrgInput, UserPatch, UserRef};
 use orgbase_store::ConnectOptions;
 
 #[derive(Parser)]
@@ -64,6 +64,12 @@ enum AdminCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Make an existing account a system admin (its password is left alone). The only
+    /// way to promote an account: ORGBASE_ADMIN_EMAIL at start never does.
+    Promote {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -146,16 +152,49 @@ async fn main() -> anyhow::Result<()> {
                 .ensure_org(&c.operator)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (user, created) = c
+            match c
                 .services
                 .system()
-                .bootstrap_admin(&c.operator, &email, password, name.as_deref())
+                .bootstrap_admin(&c.operator, &email, Some(password), name.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                Bootstrap::Created(user) => {
+                    println!("created system admin {} ({})", user.email, user.id);
+                }
+                Bootstrap::AlreadyAdmin(user) => println!(
+                    "{} already exists and is a system admin; nothing changed (not the password)",
+                    user.email
+                ),
+                Bootstrap::NotAdmin(user) => anyhow::bail!(
+                    "{email} already exists and is not a system admin; nothing changed. \
+                     To make that account a system admin, run `orgbase admin promote --email {email}`",
+                    email = user.email
+                ),
+                Bootstrap::PasswordMissing => anyhow::bail!("a password is needed"),
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Promote { email }) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            c.services
+                .system()
+                .ensure_org(&c.operator)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if created {
-                println!("created system admin {} ({})", user.email, user.id);
+            let (user, changed) = c
+                .services
+                .system()
+                .promote(&c.operator, &email)
+                .await
+                .map_err(|e| match e.code() {
+                    "user_not_found" => anyhow::anyhow!("no user with e-mail {email}"),
+                    _ => anyhow::anyhow!("{e}"),
+                })?;
+            if changed {
+                println!("{} ({}) is a system admin now", user.email, user.id);
             } else {
-                println!("{} already exists; they are a system admin now", user.email);
+                println!("{} is already a system admin; nothing changed", user.email);
             }
             Ok(())
         }

@@ -7,7 +7,7 @@ use anyhow::Context;
 use orgbase_domain::{Clock, SystemClock};
 use orgbase_service::crypto::Hasher;
 use orgbase_service::secrets::{MasterKey, SecretBox};
-use orgbase_service::{Operator, Parts, Services};
+use orgbase_service::{Bootstrap, Operator, Parts, Services};
 use orgbase_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 
@@ -58,14 +58,14 @@ pub async fn build_with_clock(
     if !report.changed.is_empty() {
         tracing::info!(changed = ?report.changed, "system organization synced from the environment");
     }
-    if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
-        let (user, created) = system
-            .bootstrap_admin(&operator, email, password, None)
-            .await
-            .context("creating the admin from ORGBASE_ADMIN_EMAIL")?;
-        if created {
-            tracing::info!(email = %user.email, "created system admin from the environment");
-        }
+    if let Some(email) = &settings.admin_email {
+        bootstrap_admin(
+            &services,
+            &operator,
+            email,
+            settings.admin_password.as_deref(),
+        )
+        .await?;
     }
     let trusted_proxies =
         orgbase_http::proxy::ProxyTrust::parse(settings.trusted_proxies.as_deref().unwrap_or(""))
@@ -80,6 +80,51 @@ pub async fn build_with_clock(
         store,
         router,
     })
+}
+
+/// ORGBASE_ADMIN_EMAIL at start: creates that system admin when no account has the
+/// e-mail, and otherwise changes nothing. An existing account that is not a system admin
+/// stops the start: it may have been signed up by anyone, so only the explicit
+/// `orgbase admin promote` makes it one.
+async fn bootstrap_admin(
+    services: &Services,
+    operator: &Operator,
+    email: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    match services
+        .system()
+        .bootstrap_admin(operator, email, password, None)
+        .await
+        .context("creating the admin from ORGBASE_ADMIN_EMAIL")?
+    {
+        Bootstrap::Created(user) => {
+            tracing::info!(email = %user.email, "created system admin from ORGBASE_ADMIN_EMAIL");
+        }
+        Bootstrap::AlreadyAdmin(user) => {
+            tracing::info!(
+                email = %user.email,
+                "ORGBASE_ADMIN_EMAIL names an existing system admin; left unchanged (ORGBASE_ADMIN_PASSWORD is only used to create the account)"
+            );
+        }
+        Bootstrap::NotAdmin(user) => {
+            tracing::error!(email = %user.email, "ORGBASE_ADMIN_EMAIL names an existing account that is not a system admin");
+            anyhow::bail!(
+                "ORGBASE_ADMIN_EMAIL is {email}, an existing account that is not a system admin. \
+                 Orgbase does not promote existing accounts at start (anyone may have signed \
+                 up with that address). If the account is yours, promote it explicitly with \
+                 `orgbase admin promote --email {email}`, or unset ORGBASE_ADMIN_EMAIL.",
+                email = user.email
+            );
+        }
+        Bootstrap::PasswordMissing => {
+            tracing::warn!(
+                email,
+                "ORGBASE_ADMIN_EMAIL is set but ORGBASE_ADMIN_PASSWORD is not; no admin was created"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Store and services without the HTTP layer (for CLI commands).

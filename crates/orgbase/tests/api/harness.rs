@@ -393,6 +393,14 @@ impl TestApp {
     /// Services built anew over this test's database, as a restarted server would
     /// build them (no HTTP), with changed settings.
     pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> App {
+        self.try_restart_services(tweak).await.expect("rebuild")
+    }
+
+    /// [`TestApp::restart_services`], returning a refused start as an error.
+    pub async fn try_restart_services(
+        &self,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<App> {
         let mut settings = test_settings();
         settings.database_url = self.database_url.clone();
         tweak(&mut settings);
@@ -400,9 +408,7 @@ impl TestApp {
             pg_schema: self.pg_schema.clone(),
             ..Default::default()
         };
-        orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone()))
-            .await
-            .expect("rebuild")
+        orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone())).await
     }
 
     /// A raw connection to this test's database, to check what the schema enforces.

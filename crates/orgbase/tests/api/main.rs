@@ -13,6 +13,7 @@ mod accounts;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod hardening;
 mod hierarchy;
 mod invitations;
 mod isolation;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         bad_input::TESTS,
         cli::TESTS,
         concurrency::TESTS,
+        hardening::TESTS,
         hierarchy::TESTS,
         invitations::TESTS,
         isolation::TESTS,

@@ -1,0 +1,186 @@
+//! Findings of the outside audit (issue 7) that are not about proving e-mails and
+//! domains: start-up bootstrap, metrics cardinality, connection limits, rate-limit
+//! keys, query values, secrets in `--help`, file modes.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{ADMIN_EMAIL, Backend, TEST_MASTER_KEY, Test, s, spawn};
+use crate::{story, test_on};
+
+/// The tests of this module, in order (see `harness::Test`).
+pub const TESTS: &[Test] = &[
+    story!(admin_email_never_promotes_an_existing_account),
+    test_on!(Sqlite, serve_refuses_and_admin_promote_promotes),
+];
+
+const OPS: &str = "ops@corp.test";
+
+/// An attacker signs up with the address the operator later names in
+/// ORGBASE_ADMIN_EMAIL. A restart must not make that account a system admin (nor set
+/// its password); the start is refused with the command that promotes it explicitly.
+async fn admin_email_never_promotes_an_existing_account(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let attacker = app.signup(OPS, "Attacker").await;
+
+    let refused = app
+        .try_restart_services(|s| {
+            s.admin_email = Some(OPS.into());
+            s.admin_password = Some("operator-password-1".into());
+        })
+        .await;
+    let Err(err) = refused else {
+        panic!("start with ORGBASE_ADMIN_EMAIL naming a plain account was not refused")
+    };
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("orgbase admin promote --email ops@corp.test"),
+        "{msg}"
+    );
+    // Nothing changed: not the role, not the password.
+    let (_, me) = app.get("/api/v1/me", &attacker.token).await;
+    assert_eq!(me["user"]["is_system_admin"], false, "{me}");
+    assert_eq!(
+        app.login(OPS, "operator-password-1").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.login(OPS, "password-123").await.0, StatusCode::OK);
+
+    // Only the operator command promotes, once, audited; the password stays.
+    let console = app.restart_services(|_| {}).await;
+    let (user, changed) = console
+        .services
+        .system()
+        .promote(&console.operator, OPS)
+        .await
+        .unwrap();
+    assert!(changed && user.is_system_admin);
+    let (_, again) = console
+        .services
+        .system()
+        .promote(&console.operator, OPS)
+        .await
+        .unwrap();
+    assert!(!again);
+    let missing = console
+        .services
+        .system()
+        .promote(&console.operator, "nobody@corp.test")
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), "user_not_found");
+
+    // Now the start goes through, and still leaves the password alone.
+    app.restart_services(|s| {
+        s.admin_email = Some(OPS.into());
+        s.admin_password = Some("operator-password-1".into());
+    })
+    .await;
+    assert_eq!(
+        app.login(OPS, "operator-password-1").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(app.login(OPS, "password-123").await.0, StatusCode::OK);
+    let (_, me) = app.get("/api/v1/me", &attacker.token).await;
+    assert_eq!(me["user"]["is_system_admin"], true, "{me}");
+
+    let admin = app.admin_token().await;
+    let (st, events) = app
+        .get("/api/v1/admin/audit?action=user.promote", &admin)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{events}");
+    let items = events["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{events}");
+    assert_eq!(s(&items[0]["target_id"]), attacker.id, "{events}");
+    assert!(items[0]["actor_user_id"].is_null(), "{events}");
+}
+
+fn orgbase(db: &str, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));
+    cmd.args(args)
+        .env("DATABASE_URL", db)
+        .env("ORGBASE_MASTER_KEY", TEST_MASTER_KEY)
+        .env("ORGBASE_ARGON2_MEMORY_KIB", "64")
+        .env("ORGBASE_ARGON2_ITERATIONS", "1")
+        .env_remove("ORGBASE_ADMIN_EMAIL")
+        .env_remove("ORGBASE_ADMIN_PASSWORD")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+/// The same through the binary: `serve` exits with the message, `admin create` does not
+/// touch the account, `admin promote` promotes it.
+async fn serve_refuses_and_admin_promote_promotes() {
+    let Some(app) = spawn(Backend::Sqlite).await else {
+        return;
+    };
+    app.signup(OPS, "Attacker").await;
+    let db = app.database_url.clone();
+    let env = [
+        ("ORGBASE_ADMIN_EMAIL", OPS),
+        ("ORGBASE_ADMIN_PASSWORD", "operator-password-1"),
+    ];
+    let (ok, out, err) = orgbase(&db, &["serve", "--bind", "127.0.0.1:0"], &env);
+    assert!(!ok, "serve started: {out}{err}");
+    assert!(
+        err.contains("`orgbase admin promote --email ops@corp.test`"),
+        "{err}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orgbase"))
+        .args(["admin", "create", "--email", OPS])
+        .env("DATABASE_URL", &db)
+        .env("ORGBASE_MASTER_KEY", TEST_MASTER_KEY)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another-password-1\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("orgbase admin promote --email ops@corp.test"),
+        "{err}"
+    );
+
+    let (ok, out, err) = orgbase(&db, &["admin", "promote", "--email", OPS], &[]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("ops@corp.test") && out.contains("is a system admin now"),
+        "{out}"
+    );
+    let (ok, out, _) = orgbase(&db, &["admin", "promote", "--email", ADMIN_EMAIL], &[]);
+    assert!(ok && out.contains("already a system admin"), "{out}");
+    let (ok, _, err) = orgbase(
+        &db,
+        &["admin", "promote", "--email", "ghost@corp.test"],
+        &[],
+    );
+    assert!(!ok && err.contains("no user"), "{err}");
+    assert_eq!(app.login(OPS, "password-123").await.0, StatusCode::OK);
+    assert_eq!(
+        app.login(OPS, "another-password-1").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let _ = (Method::GET, json!(null));
+}
