@@ -5,16 +5,20 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{ADMIN_EMAIL, Backend, TEST_MASTER_KEY, Test, s, spawn};
+use crate::harness::{
+    ADMIN_EMAIL, Backend, TEST_MASTER_KEY, Test, TestApp, problem, s, spawn, spawn_with,
+};
 use crate::{story, test_on};
 
 /// The tests of this module, in order (see `harness::Test`).
 pub const TESTS: &[Test] = &[
     story!(admin_email_never_promotes_an_existing_account),
     test_on!(Sqlite, serve_refuses_and_admin_promote_promotes),
+    story!(a_stranger_cannot_lock_the_owner_out),
+    story!(the_current_password_check_is_rate_limited),
 ];
 
 const OPS: &str = "ops@corp.test";
@@ -182,5 +186,120 @@ async fn serve_refuses_and_admin_promote_promotes() {
         app.login(OPS, "another-password-1").await.0,
         StatusCode::UNAUTHORIZED
     );
-    let _ = (Method::GET, json!(null));
+}
+
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> u16 {
+    app.client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .header("x-forwarded-for", client)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Wrong passwords from other addresses, even many, do not stop the owner from logging
+/// in from their own; one address hammering is limited; spread-out guessing meets the
+/// account's ceiling (the audit found: 10 wrong passwords locked the account for all).
+async fn a_stranger_cannot_lock_the_owner_out(b: Backend) {
+    let Some(app) = spawn_with(b, |s| {
+        s.rate_limits = "on".into();
+        s.trusted_proxies = Some("127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let owner = "owner@example.com";
+    app.signup(owner, "Owner").await;
+    assert_eq!(
+        login_from(&app, "198.51.100.7", owner, "password-123").await,
+        200
+    );
+
+    // Ten wrong passwords from one address, then that address is refused for this
+    // account...
+    for _ in 0..10 {
+        assert_eq!(login_from(&app, "203.0.113.1", owner, "guess").await, 401);
+    }
+    assert_eq!(
+        login_from(&app, "203.0.113.1", owner, "password-123").await,
+        429
+    );
+    // ...but the owner is not: from home, and from an address never seen before.
+    assert_eq!(
+        login_from(&app, "198.51.100.7", owner, "password-123").await,
+        200
+    );
+    assert_eq!(
+        login_from(&app, "192.0.2.55", owner, "password-123").await,
+        200
+    );
+
+    // Guessing spread over many addresses fills the account's ceiling (100 an hour):
+    let mut statuses = Vec::new();
+    for i in 0..12 {
+        for _ in 0..10 {
+            statuses.push(login_from(&app, &format!("203.0.113.{}", 10 + i), owner, "guess").await);
+        }
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(
+        login_from(&app, "192.0.2.99", owner, "password-123").await,
+        429
+    );
+    // The owner at an address they logged in from before still gets in.
+    assert_eq!(
+        login_from(&app, "198.51.100.7", owner, "password-123").await,
+        200
+    );
+}
+
+/// A stolen session must not brute-force the password through `POST /me/password`.
+async fn the_current_password_check_is_rate_limited(b: Backend) {
+    let Some(app) = spawn_with(b, |s| {
+        s.rate_limits = "on".into();
+        s.trusted_proxies = Some("127.0.0.1".into());
+    })
+    .await
+    else {
+        return;
+    };
+    let a = app.signup("victim@example.com", "Victim").await;
+    let change = |current: &str| json!({"current_password": current, "new_password": "brand-new-password-1"});
+    for _ in 0..5 {
+        problem(
+            &app.post("/api/v1/me/password", &a.token, change("guess"))
+                .await,
+            403,
+            "wrong_password",
+        );
+    }
+    for _ in 0..20 {
+        problem(
+            &app.post("/api/v1/me/password", &a.token, change("guess"))
+                .await,
+            429,
+            "rate_limited",
+        );
+    }
+    // Other addresses do not get a fresh budget; the right password waits too.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/me/password", app.base))
+        .bearer_auth(&a.token)
+        .header("x-forwarded-for", "192.0.2.1")
+        .json(&change("password-123"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    // After the advertised wait, the owner changes it.
+    app.clock.advance_seconds(180);
+    let (st, body) = app
+        .post("/api/v1/me/password", &a.token, change("password-123"))
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
 }
