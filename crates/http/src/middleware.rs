@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
@@ -27,6 +27,22 @@ fn sane(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Answers with a problem document when the request (reading its body included) takes
+/// longer than the configured timeout; the handler's future is dropped.
+pub async fn timeout(
+    State(limit): State<Option<std::time::Duration>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(limit) = limit else {
+        return next.run(req).await;
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::problem::Problem::request_timeout().into_response(),
+    }
 }
 
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {

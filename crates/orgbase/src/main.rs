@@ -368,7 +368,7 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         println!("  echo 'a-long-password' | orgbase admin create --email you@example.com");
         println!("or start with ORGBASE_ADMIN_EMAIL and ORGBASE_ADMIN_PASSWORD set.");
     }
-    server::serve(listener, app.router, shutdown_signal()).await?;
+    server::serve(listener, app.router, app.limits, shutdown_signal()).await?;
     Ok(())
 }
 

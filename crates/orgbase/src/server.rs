@@ -1,6 +1,5 @@
 //! Putting the parts together: store, services, router; and serving them.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -11,6 +10,7 @@ use orgbase_service::{Bootstrap, Operator, Parts, Services};
 use orgbase_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 
+use crate::conn::ConnLimits;
 use crate::settings::Settings;
 
 /// A ready application: services, the router over them, and what only the binary
@@ -20,6 +20,8 @@ pub struct App {
     pub operator: Operator,
     pub store: Arc<dyn Store>,
     pub router: axum::Router,
+    /// Connection limits for [`serve`].
+    pub limits: ConnLimits,
 }
 
 /// The services without the HTTP layer (CLI commands), with the operator proof.
@@ -72,13 +74,17 @@ pub async fn build_with_clock(
             .map_err(|e| anyhow::anyhow!("ORGBASE_TRUSTED_PROXIES: {e}"))?;
     let router = orgbase_http::app(
         services.clone(),
-        orgbase_http::HttpOptions { trusted_proxies },
+        orgbase_http::HttpOptions {
+            trusted_proxies,
+            request_timeout: settings.request_timeout(),
+        },
     );
     Ok(App {
         services,
         operator,
         store,
         router,
+        limits: settings.conn_limits(),
     })
 }
 
@@ -186,18 +192,15 @@ fn secret_box(settings: &Settings) -> anyhow::Result<SecretBox> {
     Ok(SecretBox::new(&key))
 }
 
-/// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, with the connection limits of the settings
+/// (see [`crate::conn`]).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    limits: ConnLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::conn::serve(listener, router, limits, shutdown).await
 }
 
 /// A database URL without its password, for messages.

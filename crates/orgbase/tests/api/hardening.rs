@@ -19,6 +19,10 @@ pub const TESTS: &[Test] = &[
     test_on!(Sqlite, serve_refuses_and_admin_promote_promotes),
     story!(a_stranger_cannot_lock_the_owner_out),
     story!(the_current_password_check_is_rate_limited),
+    test_on!(Sqlite, slow_headers_do_not_starve_healthz),
+    test_on!(Sqlite, idle_keep_alive_connections_are_closed),
+    test_on!(Sqlite, connections_over_the_cap_wait),
+    test_on!(Sqlite, slow_requests_get_a_problem_document),
 ];
 
 const OPS: &str = "ops@corp.test";
@@ -302,4 +306,170 @@ async fn the_current_password_check_is_rate_limited(b: Backend) {
         .post("/api/v1/me/password", &a.token, change("password-123"))
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+}
+
+/// Opens a connection and sends part of a request head, never finishing it.
+async fn slow_header(addr: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    c
+}
+
+/// Whether the server closed `c` (reads end) within `within`.
+async fn closed_within(c: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, c.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+async fn healthz_time(app: &TestApp) -> (u16, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let res = reqwest::Client::new()
+        .get(format!("{}/healthz", app.base))
+        .timeout(std::time::Duration::from_secs(30))
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), started.elapsed())
+}
+
+/// 300 connections that never finish their request head: /healthz still answers
+/// within a second, and the server closes them after the header-read timeout (the
+/// audit found them open past 75 s, and /healthz timing out).
+async fn slow_headers_do_not_starve_healthz() {
+    let Some(app) = spawn_with(Backend::Sqlite, |s| s.header_read_timeout_secs = 2).await else {
+        return;
+    };
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..300 {
+        slow.push(slow_header(&addr).await);
+    }
+    let (status, took) = healthz_time(&app).await;
+    assert_eq!(status, 200);
+    assert!(took < std::time::Duration::from_secs(1), "{took:?}");
+    for c in &mut slow {
+        assert!(closed_within(c, std::time::Duration::from_secs(5)).await);
+    }
+    // A head that trickles in byte by byte gets no more time than one sent at once.
+    let mut c = slow_header(&addr).await;
+    let started = std::time::Instant::now();
+    let trickle = async {
+        use tokio::io::AsyncWriteExt;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            if c.write_all(b"a").await.is_err() {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(6), trickle).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+/// A kept-alive connection without a request is closed after the idle timeout, even
+/// with a longer header-read timeout; one in use is not.
+async fn idle_keep_alive_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(app) = spawn_with(Backend::Sqlite, |s| {
+        s.idle_timeout_secs = 1;
+        s.header_read_timeout_secs = 30;
+    })
+    .await
+    else {
+        return;
+    };
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    for _ in 0..3 {
+        c.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let n = c.read(&mut buf).await.unwrap();
+        assert!(
+            buf[..n].starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&buf[..n])
+        );
+        // Shorter than the idle timeout: the connection is kept.
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
+    let started = std::time::Instant::now();
+    assert!(closed_within(&mut c, std::time::Duration::from_secs(5)).await);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// At the connection cap new connections wait (in the backlog) until a slot frees,
+/// which the header-read timeout guarantees.
+async fn connections_over_the_cap_wait() {
+    let Some(app) = spawn_with(Backend::Sqlite, |s| {
+        s.max_connections = 20;
+        s.header_read_timeout_secs = 2;
+    })
+    .await
+    else {
+        return;
+    };
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(slow_header(&addr).await);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (status, took) = healthz_time(&app).await;
+    assert_eq!(status, 200);
+    assert!(
+        took > std::time::Duration::from_millis(800) && took < std::time::Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+/// A request that takes longer than the request timeout (here: a body that never
+/// arrives) is answered with a problem document, not dropped.
+async fn slow_requests_get_a_problem_document() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(app) = spawn_with(Backend::Sqlite, |s| s.request_timeout_secs = 1).await else {
+        return;
+    };
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut c = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    c.write_all(
+        b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"email\":",
+    )
+    .await
+    .unwrap();
+    let started = std::time::Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("}") {
+        let n = tokio::time::timeout(std::time::Duration::from_secs(10), c.read(&mut buf))
+            .await
+            .expect("an answer")
+            .unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("application/problem+json"), "{text}");
+    assert!(text.contains("\"code\":\"request_timeout\""), "{text}");
+    assert!(text.to_lowercase().contains("x-request-id"), "{text}");
 }

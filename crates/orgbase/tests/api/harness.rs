@@ -257,9 +257,14 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(orgbase::server::serve(listener, app.router, async {
-        let _ = rx.await;
-    }));
+    tokio::spawn(orgbase::server::serve(
+        listener,
+        app.router,
+        app.limits,
+        async {
+            let _ = rx.await;
+        },
+    ));
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
