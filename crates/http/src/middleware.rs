@@ -84,7 +84,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .record(method.as_str(), &route, status, elapsed);
     tracing::info!(
         request_id = %id,
-        method = %method,
+        method = crate::metrics::method_label(method.as_str()),
         route = %route,
         status,
         micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
