@@ -24,6 +24,7 @@ pub const TESTS: &[Test] = &[
     test_on!(Sqlite, connections_over_the_cap_wait),
     test_on!(Sqlite, slow_requests_get_a_problem_document),
     test_on!(Sqlite, metrics_series_stay_fixed),
+    story!(bad_query_values_are_refused_on_every_list),
 ];
 
 const OPS: &str = "ops@corp.test";
@@ -547,4 +548,124 @@ async fn metrics_series_stay_fixed() {
     assert_eq!(before.len(), after.len(), "new series, e.g. {new:?}");
     assert!(after.iter().all(|s| s.len() < 200));
     assert!(after.iter().any(|s| s.contains("method=\"OTHER\"")));
+}
+
+/// A list's path, who may read it, and its own bad values with their codes.
+type List<'a> = (String, &'a str, Vec<(&'a str, &'a str)>);
+
+/// Every list refuses a bad or unknown query value with 400 instead of ignoring it
+/// (the audit found `GET /admin/audit?org=garbage` returning everything).
+async fn bad_query_values_are_refused_on_every_list(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let a = app.signup("lists@example.com", "Lists").await;
+    let admin = app.admin_token().await;
+    let (_, ws) = app
+        .get(&format!("/api/v1/orgs/{}/workspaces", a.org_slug), &a.token)
+        .await;
+    let ws_id = s(&ws["items"][0]["id"]);
+    let (_, projects) = app
+        .get(
+            &format!("/api/v1/orgs/{}/workspaces/{ws_id}/projects", a.org_slug),
+            &a.token,
+        )
+        .await;
+    let p_id = s(&projects["items"][0]["id"]);
+    let org = &a.org_slug;
+    let lists: Vec<List> = vec![
+        ("/api/v1/orgs".into(), a.token.as_str(), vec![]),
+        ("/api/v1/me/api-keys".into(), a.token.as_str(), vec![]),
+        (
+            format!("/api/v1/orgs/{org}/workspaces"),
+            a.token.as_str(),
+            vec![],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/workspaces/{ws_id}/projects"),
+            a.token.as_str(),
+            vec![],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/members"),
+            a.token.as_str(),
+            vec![],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/workspaces/{ws_id}/members"),
+            a.token.as_str(),
+            vec![],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/workspaces/{ws_id}/projects/{p_id}/members"),
+            a.token.as_str(),
+            vec![],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/invitations"),
+            a.token.as_str(),
+            vec![
+                ("status=garbage", "invalid_status"),
+                ("status=", "invalid_status"),
+            ],
+        ),
+        (
+            format!("/api/v1/orgs/{org}/audit"),
+            a.token.as_str(),
+            vec![
+                ("action=garbage", "invalid_action"),
+                ("action=", "invalid_action"),
+            ],
+        ),
+        ("/api/v1/admin/users".into(), admin.as_str(), vec![]),
+        (
+            "/api/v1/admin/orgs".into(),
+            admin.as_str(),
+            vec![
+                ("include_deleted=maybe", "invalid_query"),
+                ("include_deleted=", "invalid_query"),
+            ],
+        ),
+        (
+            "/api/v1/admin/audit".into(),
+            admin.as_str(),
+            vec![
+                ("org=garbage", "invalid_org"),
+                ("org=", "invalid_org"),
+                ("action=garbage", "invalid_action"),
+            ],
+        ),
+    ];
+    for (path, token, own) in &lists {
+        let (st, body) = app.get(path, token).await;
+        assert_eq!(st, StatusCode::OK, "{path}: {body}");
+        let mut bad = vec![
+            ("limit=abc", "invalid_limit"),
+            ("limit=", "invalid_limit"),
+            ("limit=0", "invalid_limit"),
+            ("cursor=nope", "invalid_cursor"),
+            ("cursor=", "invalid_cursor"),
+            ("limit=5&limit=6", "invalid_query"),
+            ("bogus=1", "invalid_query"),
+        ];
+        bad.extend(own.iter().copied());
+        for (q, code) in bad {
+            let got = app.get(&format!("{path}?{q}"), token).await;
+            assert_eq!(got.0.as_u16(), 400, "{path}?{q}: {}", got.1);
+            let c = got.1["code"].as_str().unwrap_or_default();
+            assert!(
+                c == code || (code != "invalid_query" && c == "invalid_query"),
+                "{path}?{q}: {} (wanted {code})",
+                got.1
+            );
+        }
+    }
+    // A list without paging takes no parameters at all.
+    let domains = format!("/api/v1/orgs/{org}/domains");
+    assert_eq!(app.get(&domains, &a.token).await.0, StatusCode::OK);
+    for q in ["limit=abc", "bogus=1", "cursor="] {
+        problem(
+            &app.get(&format!("{domains}?{q}"), &a.token).await,
+            400,
+            "invalid_query",
+        );
+    }
 }
