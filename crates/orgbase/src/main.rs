@@ -109,6 +109,12 @@ enum SchemaCommand {
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&s.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // sqlx warns about connection-URL parameters it does not know with their values,
+    // which may be passwords (`?sslpassword=`): never log those.
+    let filter = match "sqlx_postgres::options=error".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -203,14 +203,75 @@ pub async fn serve(
     crate::conn::serve(listener, router, limits, shutdown).await
 }
 
-/// A database URL without its password, for messages.
+/// A URL without its password, for messages and logs: the password of the user-info
+/// part, and the value of any query parameter whose name contains `password` (sqlx and
+/// libpq accept `?password=` and `?sslpassword=`), become `***`.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match base.find("://") {
+        Some(s) => {
+            let rest = &base[s + 3..];
+            // The authority ends at the first '/'; its user-info at the last '@'.
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let authority = &rest[..authority_end];
+            match authority.rfind('@') {
+                Some(at) => {
+                    let creds = &authority[..at];
+                    let user = match creds.split_once(':') {
+                        Some((user, _)) => format!("{user}:***"),
+                        None => creds.to_string(),
+                    };
+                    format!("{}://{user}@{}", &base[..s], &rest[at + 1..])
+                }
+                None => base.to_string(),
+            }
         }
-        _ => url.to_string(),
+        None => base.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_only() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/orgbase"),
+            "postgres://app:***@db:5432/orgbase"
+        );
+        assert_eq!(
+            redact("postgres://app:p@ss@db/x"),
+            "postgres://app:***@db/x"
+        );
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(
+            redact("postgres://db/x?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/x?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://db/x?sslpassword=s3cret"),
+            "postgres://db/x?sslpassword=***"
+        );
+        assert_eq!(redact("sqlite://orgbase.db"), "sqlite://orgbase.db");
+        assert_eq!(
+            redact("sqlite:///var/lib/a@b/orgbase.db"),
+            "sqlite:///var/lib/a@b/orgbase.db"
+        );
     }
 }

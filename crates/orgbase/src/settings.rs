@@ -23,10 +23,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: sqlite://path (created if missing) or postgres://…
+    /// (its value from the environment is never shown: it may hold a password).
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://orgbase.db",
+        hide_env_values = true,
         global = true
     )]
     pub database_url: String,
@@ -100,7 +102,12 @@ pub struct Settings {
     pub access_allowed_owner_emails: Option<String>,
 
     /// Where people reach this server, for links in answers (invitations, set-password).
-    #[arg(long, env = "ORGBASE_PUBLIC_URL", global = true)]
+    #[arg(
+        long,
+        env = "ORGBASE_PUBLIC_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub public_url: Option<String>,
 
     /// Reverse proxies whose X-Forwarded-For is believed (addresses or networks,
@@ -187,13 +194,13 @@ pub struct Settings {
 pub struct SystemVars {
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
     pub openai_api_key: Option<String>,
-    #[arg(long, env = "OPENAI_BASE_URL", global = true)]
+    #[arg(long, env = "OPENAI_BASE_URL", hide_env_values = true, global = true)]
     pub openai_base_url: Option<String>,
     #[arg(long, env = "OPENAI_MODELS", global = true)]
     pub openai_models: Option<String>,
     #[arg(long, env = "OPENAI_MODEL", global = true)]
     pub openai_model: Option<String>,
-    #[arg(long, env = "OLLAMA_BASE_URL", global = true)]
+    #[arg(long, env = "OLLAMA_BASE_URL", hide_env_values = true, global = true)]
     pub ollama_base_url: Option<String>,
     #[arg(long, env = "OLLAMA_MODEL", global = true)]
     pub ollama_model: Option<String>,

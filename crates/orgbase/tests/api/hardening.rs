@@ -9,7 +9,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{
-    ADMIN_EMAIL, Backend, TEST_MASTER_KEY, Test, TestApp, problem, s, spawn, spawn_with,
+    ADMIN_EMAIL, Backend, TEST_MASTER_KEY, Test, TestApp, postgres_url, problem, s, spawn,
+    spawn_with,
 };
 use crate::{story, test_on};
 
@@ -25,6 +26,9 @@ pub const TESTS: &[Test] = &[
     test_on!(Sqlite, slow_requests_get_a_problem_document),
     test_on!(Sqlite, metrics_series_stay_fixed),
     story!(bad_query_values_are_refused_on_every_list),
+    test_on!(Sqlite, fn help_never_shows_url_passwords),
+    test_on!(Postgres, fn logs_never_show_url_passwords),
+    test_on!(Sqlite, database_and_key_files_are_owner_only),
 ];
 
 const OPS: &str = "ops@corp.test";
@@ -668,4 +672,99 @@ async fn bad_query_values_are_refused_on_every_list(b: Backend) {
             "invalid_query",
         );
     }
+}
+
+/// `--help` shows where settings come from, never the values of URLs from the
+/// environment (the audit found DATABASE_URL printed with its password).
+fn help_never_shows_url_passwords() {
+    let env = [
+        (
+            "DATABASE_URL",
+            "postgres://app:s3cret-db@db.internal/orgbase",
+        ),
+        ("OPENAI_BASE_URL", "https://user:s3cret-ai@llm.internal/v1"),
+        ("OLLAMA_BASE_URL", "http://user:s3cret-ol@ollama.internal"),
+        (
+            "ORGBASE_PUBLIC_URL",
+            "https://user:s3cret-pub@orgbase.example",
+        ),
+    ];
+    for args in [
+        &["--help"][..],
+        &["serve", "--help"],
+        &["admin", "promote", "--help"],
+    ] {
+        let (ok, out, err) = orgbase("sqlite://unused.db", args, &env);
+        let out = out + &err;
+        assert!(ok, "{out}");
+        assert!(out.contains("DATABASE_URL"), "{out}");
+        assert!(!out.contains("s3cret"), "{args:?}: {out}");
+    }
+}
+
+/// A database that refuses the connection: the message names the URL without its
+/// password, and no log line shows it either (sqlx warns about unknown URL parameters
+/// with their values).
+fn logs_never_show_url_passwords() {
+    let base = postgres_url().expect("ORGBASE_TEST_POSTGRES_URL");
+    let rest = base.split_once("://").map_or(base.as_str(), |(_, r)| r);
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let host = host.split('?').next().unwrap_or(host);
+    let url = format!(
+        "postgres://orgbase_no_such_role:s3cret-pw@{host}?sslpassword=s3cret-too&application_name=x"
+    );
+    for args in [&["serve", "--bind", "127.0.0.1:0"][..], &["migrate"]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));
+        let out = cmd
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("ORGBASE_LOG", "trace")
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("ORGBASE_ADMIN_EMAIL")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{text}");
+        assert!(!text.contains("s3cret"), "{args:?}: {text}");
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));
+    let out = cmd
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_BACKTRACE", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("orgbase_no_such_role:***@") && err.contains("sslpassword=***"),
+        "{err}"
+    );
+}
+
+/// The SQLite database, its -wal and -shm files and the master key file are readable
+/// by their owner only: they hold e-mails, password hashes, signup keys and the key
+/// that seals secrets (the audit found them world-readable).
+async fn database_and_key_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(app) = spawn_with(Backend::Sqlite, |s| s.master_key = None).await else {
+        return;
+    };
+    app.signup("files@example.com", "Files").await;
+    let db = std::path::PathBuf::from(app.database_url.trim_start_matches("sqlite://"));
+    let dir = db.parent().unwrap();
+    let mut checked = 0;
+    for name in [
+        "orgbase.db",
+        "orgbase.db-wal",
+        "orgbase.db-shm",
+        "orgbase.key",
+    ] {
+        let path = dir.join(name);
+        let meta = std::fs::metadata(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mode = meta.permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }
