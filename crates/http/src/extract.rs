@@ -290,6 +290,12 @@ list_query!(
     }
 );
 
+/// The query of a list without paging or filters: any parameter is refused (400
+/// `invalid_query`) rather than ignored.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 /// Query strings, with bad ones as a 400 problem.
 pub struct Query<T>(pub T);
 

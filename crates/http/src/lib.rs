@@ -37,6 +37,9 @@ pub struct AppState {
 #[derive(Debug, Clone, Default)]
 pub struct HttpOptions {
     pub trusted_proxies: proxy::ProxyTrust,
+    /// Longest a request may take, from its head to its answer (body included); over
+    /// it the answer is 503 `request_timeout`. `None`: no limit.
+    pub request_timeout: Option<std::time::Duration>,
 }
 
 pub fn app(svc: Services, options: HttpOptions) -> Router {
@@ -53,6 +56,10 @@ pub fn app(svc: Services, options: HttpOptions) -> Router {
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            options.request_timeout,
+            middleware::timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -25,14 +25,19 @@ pub struct Metrics {
     latency: RwLock<HashMap<String, Histogram>>,
 }
 
+/// The label of a request method. Anyone can send any method name; each distinct label
+/// would be a series kept forever (and a log field of any size). Only the methods
+/// routes use get their own label.
+pub fn method_label(method: &str) -> &str {
+    match method {
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+        _ => "OTHER",
+    }
+}
+
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        // Anyone can send any method name; each distinct label would be a series kept
-        // forever. Only the methods routes use get their own label.
-        let method = match method {
-            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
-            _ => "OTHER",
-        };
+        let method = method_label(method);
         let key = (method.to_string(), route.to_string(), status);
         let counted = self
             .requests

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 
@@ -27,6 +27,22 @@ fn sane(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Answers with a problem document when the request (reading its body included) takes
+/// longer than the configured timeout; the handler's future is dropped.
+pub async fn timeout(
+    State(limit): State<Option<std::time::Duration>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(limit) = limit else {
+        return next.run(req).await;
+    };
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::problem::Problem::request_timeout().into_response(),
+    }
 }
 
 pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
@@ -68,7 +84,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .record(method.as_str(), &route, status, elapsed);
     tracing::info!(
         request_id = %id,
-        method = %method,
+        method = crate::metrics::method_label(method.as_str()),
         route = %route,
         status,
         micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),

@@ -59,6 +59,15 @@ impl Problem {
         )
     }
 
+    /// The request took longer than the server's request timeout.
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "the request took too long and was abandoned; try again",
+        )
+    }
+
     pub fn route_not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "route_not_found", "no such route")
     }

@@ -2,6 +2,7 @@
 //! `main.rs` is only the command line over it; tests and the benchmark use it directly.
 
 pub mod dns;
+pub mod conn;
 pub mod exe;
 pub mod server;
 pub mod settings;

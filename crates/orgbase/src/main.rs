@@ -8,7 +8,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use orgbase::server;
 use orgbase::settings::{LogFormat, Settings};
 use orgbase_domain::PageRequest;
-use orgbase_service::{NewOrgInput, UserPatch, UserRef};
+use orgbase_service::{Bootstrap, NewOrgInput, UserPatch, UserRef};
 use orgbase_store::ConnectOptions;
 
 #[derive(Parser)]
@@ -68,6 +68,12 @@ enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Make an existing account a system admin (its password is left alone). The only
+    /// way to promote an account: ORGBASE_ADMIN_EMAIL at start never does.
+    Promote {
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -118,6 +124,12 @@ enum SchemaCommand {
 fn init_logs(s: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_new(&s.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // sqlx warns about connection-URL parameters it does not know with their values,
+    // which may be passwords (`?sslpassword=`): never log those.
+    let filter = match "sqlx_postgres::options=error".parse() {
+        Ok(quiet) => filter.add_directive(quiet),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
@@ -161,16 +173,49 @@ async fn main() -> anyhow::Result<()> {
                 .ensure_org(&c.operator)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let (user, created) = c
+            match c
                 .services
                 .system()
-                .bootstrap_admin(&c.operator, &email, password, name.as_deref())
+                .bootstrap_admin(&c.operator, &email, Some(password), name.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
+                Bootstrap::Created(user) => {
+                    println!("created system admin {} ({})", user.email, user.id);
+                }
+                Bootstrap::AlreadyAdmin(user) => println!(
+                    "{} already exists and is a system admin; nothing changed (not the password)",
+                    user.email
+                ),
+                Bootstrap::NotAdmin(user) => anyhow::bail!(
+                    "{email} already exists and is not a system admin; nothing changed. \
+                     To make that account a system admin, run `orgbase admin promote --email {email}`",
+                    email = user.email
+                ),
+                Bootstrap::PasswordMissing => anyhow::bail!("a password is needed"),
+            }
+            Ok(())
+        }
+        Command::Admin(AdminCommand::Promote { email }) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            c.services
+                .system()
+                .ensure_org(&c.operator)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if created {
-                println!("created system admin {} ({})", user.email, user.id);
+            let (user, changed) = c
+                .services
+                .system()
+                .promote(&c.operator, &email)
+                .await
+                .map_err(|e| match e.code() {
+                    "user_not_found" => anyhow::anyhow!("no user with e-mail {email}"),
+                    _ => anyhow::anyhow!("{e}"),
+                })?;
+            if changed {
+                println!("{} ({}) is a system admin now", user.email, user.id);
             } else {
-                println!("{} already exists; they are a system admin now", user.email);
+                println!("{} is already a system admin; nothing changed", user.email);
             }
             Ok(())
         }
@@ -397,7 +442,7 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         );
     }
     let worker = server::start_mail_worker(&app.services, s);
-    server::serve(listener, app.router, shutdown_signal()).await?;
+    server::serve(listener, app.router, app.limits, shutdown_signal()).await?;
     if let Some(w) = worker {
         w.abort();
     }

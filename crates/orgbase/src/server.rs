@@ -1,16 +1,16 @@
 //! Putting the parts together: store, services, router; and serving them.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use orgbase_domain::{Clock, SystemClock};
 use orgbase_service::crypto::Hasher;
 use orgbase_service::secrets::{MasterKey, SecretBox};
-use orgbase_service::{Mailer, Operator, Parts, Services, Templates};
+use orgbase_service::{Bootstrap, Mailer, Operator, Parts, Services, Templates};
 use orgbase_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 
+use crate::conn::ConnLimits;
 use crate::settings::Settings;
 use crate::smtp::Smtp;
 
@@ -21,6 +21,8 @@ pub struct App {
     pub operator: Operator,
     pub store: Arc<dyn Store>,
     pub router: axum::Router,
+    /// Connection limits for [`serve`].
+    pub limits: ConnLimits,
 }
 
 /// The services without the HTTP layer (CLI commands), with the operator proof.
@@ -59,28 +61,77 @@ pub async fn build_with_clock(
     if !report.changed.is_empty() {
         tracing::info!(changed = ?report.changed, "system organization synced from the environment");
     }
-    if let (Some(email), Some(password)) = (&settings.admin_email, &settings.admin_password) {
-        let (user, created) = system
-            .bootstrap_admin(&operator, email, password, None)
-            .await
-            .context("creating the admin from ORGBASE_ADMIN_EMAIL")?;
-        if created {
-            tracing::info!(email = %user.email, "created system admin from the environment");
-        }
+    if let Some(email) = &settings.admin_email {
+        bootstrap_admin(
+            &services,
+            &operator,
+            email,
+            settings.admin_password.as_deref(),
+        )
+        .await?;
     }
     let trusted_proxies =
         orgbase_http::proxy::ProxyTrust::parse(settings.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| anyhow::anyhow!("ORGBASE_TRUSTED_PROXIES: {e}"))?;
     let router = orgbase_http::app(
         services.clone(),
-        orgbase_http::HttpOptions { trusted_proxies },
+        orgbase_http::HttpOptions {
+            trusted_proxies,
+            request_timeout: settings.request_timeout(),
+        },
     );
     Ok(App {
         services,
         operator,
         store,
         router,
+        limits: settings.conn_limits(),
     })
+}
+
+/// ORGBASE_ADMIN_EMAIL at start: creates that system admin when no account has the
+/// e-mail, and otherwise changes nothing. An existing account that is not a system admin
+/// stops the start: it may have been signed up by anyone, so only the explicit
+/// `orgbase admin promote` makes it one.
+async fn bootstrap_admin(
+    services: &Services,
+    operator: &Operator,
+    email: &str,
+    password: Option<&str>,
+) -> anyhow::Result<()> {
+    match services
+        .system()
+        .bootstrap_admin(operator, email, password, None)
+        .await
+        .context("creating the admin from ORGBASE_ADMIN_EMAIL")?
+    {
+        Bootstrap::Created(user) => {
+            tracing::info!(email = %user.email, "created system admin from ORGBASE_ADMIN_EMAIL");
+        }
+        Bootstrap::AlreadyAdmin(user) => {
+            tracing::info!(
+                email = %user.email,
+                "ORGBASE_ADMIN_EMAIL names an existing system admin; left unchanged (ORGBASE_ADMIN_PASSWORD is only used to create the account)"
+            );
+        }
+        Bootstrap::NotAdmin(user) => {
+            tracing::error!(email = %user.email, "ORGBASE_ADMIN_EMAIL names an existing account that is not a system admin");
+            anyhow::bail!(
+                "ORGBASE_ADMIN_EMAIL is {email}, an existing account that is not a system admin. \
+                 Orgbase does not promote existing accounts at start (anyone may have signed \
+                 up with that address). If the account is yours, promote it explicitly with \
+                 `orgbase admin promote --email {email}`, or unset ORGBASE_ADMIN_EMAIL.",
+                email = user.email
+            );
+        }
+        Bootstrap::PasswordMissing => {
+            tracing::warn!(
+                email,
+                "ORGBASE_ADMIN_EMAIL is set but ORGBASE_ADMIN_PASSWORD is not; no admin was created"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Store and services without the HTTP layer (for CLI commands).
@@ -185,27 +236,86 @@ pub fn start_mail_worker(
 }
 
 /// Serves until `shutdown` resolves.
+/// Serves until `shutdown` resolves, with the connection limits of the settings
+/// (see [`crate::conn`]).
 pub async fn serve(
     listener: TcpListener,
     router: axum::Router,
+    limits: ConnLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::conn::serve(listener, router, limits, shutdown).await
 }
 
-/// A database URL without its password, for messages.
+/// A URL without its password, for messages and logs: the password of the user-info
+/// part, and the value of any query parameter whose name contains `password` (sqlx and
+/// libpq accept `?password=` and `?sslpassword=`), become `***`.
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut out = match base.find("://") {
+        Some(s) => {
+            let rest = &base[s + 3..];
+            // The authority ends at the first '/'; its user-info at the last '@'.
+            let authority_end = rest.find('/').unwrap_or(rest.len());
+            let authority = &rest[..authority_end];
+            match authority.rfind('@') {
+                Some(at) => {
+                    let creds = &authority[..at];
+                    let user = match creds.split_once(':') {
+                        Some((user, _)) => format!("{user}:***"),
+                        None => creds.to_string(),
+                    };
+                    format!("{}://{user}@{}", &base[..s], &rest[at + 1..])
+                }
+                None => base.to_string(),
+            }
         }
-        _ => url.to_string(),
+        None => base.to_string(),
+    };
+    if let Some(q) = query {
+        let params: Vec<String> = q
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=***"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_passwords_only() {
+        assert_eq!(
+            redact("postgres://app:s3cret@db:5432/orgbase"),
+            "postgres://app:***@db:5432/orgbase"
+        );
+        assert_eq!(
+            redact("postgres://app:p@ss@db/x"),
+            "postgres://app:***@db/x"
+        );
+        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
+        assert_eq!(
+            redact("postgres://db/x?user=app&password=s3cret&sslmode=require"),
+            "postgres://db/x?user=app&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://db/x?sslpassword=s3cret"),
+            "postgres://db/x?sslpassword=***"
+        );
+        assert_eq!(redact("sqlite://orgbase.db"), "sqlite://orgbase.db");
+        assert_eq!(
+            redact("sqlite:///var/lib/a@b/orgbase.db"),
+            "sqlite:///var/lib/a@b/orgbase.db"
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! Server settings: flags, else environment variables, else defaults. Built once in
 //! `main` (or by a test) and passed down; nothing reads the environment later.
 
+use std::time::Duration;
+
 use clap::{Args, ValueEnum};
 use orgbase_service::crypto::HashCost;
 use orgbase_service::ratelimit::RateLimits;
@@ -21,10 +23,12 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: sqlite://path (created if missing) or postgres://…
+    /// (its value from the environment is never shown: it may hold a password).
     #[arg(
         long,
         env = "DATABASE_URL",
         default_value = "sqlite://orgbase.db",
+        hide_env_values = true,
         global = true
     )]
     pub database_url: String,
@@ -98,7 +102,12 @@ pub struct Settings {
     pub access_allowed_owner_emails: Option<String>,
 
     /// Where people reach this server, for links in answers (invitations, set-password).
-    #[arg(long, env = "ORGBASE_PUBLIC_URL", global = true)]
+    #[arg(
+        long,
+        env = "ORGBASE_PUBLIC_URL",
+        hide_env_values = true,
+        global = true
+    )]
     pub public_url: Option<String>,
 
     /// DNS servers that check domain claims' TXT records (`ip[:port]`, comma-separated).
@@ -188,6 +197,43 @@ pub struct Settings {
         global = true
     )]
     pub mail_poll_ms: u64,
+    /// Seconds a request's head may take to arrive: from the connection's opening for
+    /// the first request, from its first byte for later ones on a kept-alive connection.
+    #[arg(
+        long,
+        env = "ORGBASE_HEADER_READ_TIMEOUT_SECS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a request may take, from its head to its answer (body upload included);
+    /// then the answer is 503 `request_timeout`. 0 disables.
+    #[arg(
+        long,
+        env = "ORGBASE_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30,
+        global = true
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Seconds a kept-alive connection may wait for its next request before it is closed.
+    #[arg(
+        long,
+        env = "ORGBASE_IDLE_TIMEOUT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub idle_timeout_secs: u64,
+
+    /// Connections open at once; further ones wait to be accepted.
+    #[arg(
+        long,
+        env = "ORGBASE_MAX_CONNECTIONS",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_connections: usize,
 
     #[command(flatten)]
     pub system: SystemVars,
@@ -211,13 +257,13 @@ pub struct Settings {
 pub struct SystemVars {
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true, global = true)]
     pub openai_api_key: Option<String>,
-    #[arg(long, env = "OPENAI_BASE_URL", global = true)]
+    #[arg(long, env = "OPENAI_BASE_URL", hide_env_values = true, global = true)]
     pub openai_base_url: Option<String>,
     #[arg(long, env = "OPENAI_MODELS", global = true)]
     pub openai_models: Option<String>,
     #[arg(long, env = "OPENAI_MODEL", global = true)]
     pub openai_model: Option<String>,
-    #[arg(long, env = "OLLAMA_BASE_URL", global = true)]
+    #[arg(long, env = "OLLAMA_BASE_URL", hide_env_values = true, global = true)]
     pub ollama_base_url: Option<String>,
     #[arg(long, env = "OLLAMA_MODEL", global = true)]
     pub ollama_model: Option<String>,
@@ -273,6 +319,10 @@ impl Settings {
             smtp_timeout_secs: 30,
             mail_retry_secs: 30,
             mail_poll_ms: 5000,
+            header_read_timeout_secs: 10,
+            request_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_connections: 1024,
             system: SystemVars::default(),
             log: "info".into(),
             log_format: LogFormat::Text,
@@ -328,6 +378,20 @@ impl Settings {
             "off" => Ok(RateLimits::disabled()),
             other => anyhow::bail!("ORGBASE_RATE_LIMITS must be on or off, not {other:?}"),
         }
+    }
+
+    /// The connection limits (`serve`).
+    pub fn conn_limits(&self) -> crate::conn::ConnLimits {
+        crate::conn::ConnLimits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
+    /// The request timeout of the HTTP layer; `None` when disabled (0).
+    pub fn request_timeout(&self) -> Option<Duration> {
+        (self.request_timeout_secs > 0).then(|| Duration::from_secs(self.request_timeout_secs))
     }
 
     /// Where the master key file lives when ORGBASE_MASTER_KEY is unset.

@@ -224,7 +224,8 @@ impl Accounts<'_> {
         if !user.is_system_admin {
             core.cfg.policy.admits(&user.email)?;
         }
-        core.limiter.reset(Action::Login, &account);
+        core.limiter
+            .succeeded(Action::Login, &account, origin.client_addr.as_deref(), now);
         let (session, token) = core.new_session(user.id, now)?;
         let mut change = core.change(AuditCtx::user(user.id, origin)).await?;
         change.insert_session(&session).await?;

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{Actor, Credential};
 use crate::shared::crypto::{TokenKind, new_token};
+use crate::shared::ratelimit::Action;
 
 pub struct MeView {
     pub user: User,
@@ -42,6 +43,15 @@ impl Me<'_> {
         let core = self.0;
         let current = Password::for_login(current)?;
         let new = Password::parse(new)?;
+        // Guessing the current password with a stolen session or key is limited per
+        // account, whatever address it comes from.
+        let account = actor.id().0.to_string();
+        core.limiter.check(
+            Action::PasswordCheck,
+            actor.origin().client_addr.as_deref(),
+            Some(&account),
+            core.clock.now(),
+        )?;
         let stored = core.store.password_hash(actor.id()).await?;
         if !core
             .hasher
@@ -53,6 +63,7 @@ impl Me<'_> {
                 "the current password is wrong",
             ));
         }
+        core.limiter.reset(Action::PasswordCheck, &account);
         let hash = core.hasher.hash(new.expose()).await?;
         let now = core.clock.now();
         let keep = match actor.credential() {

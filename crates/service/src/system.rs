@@ -57,6 +57,20 @@ fn list(csv: &str) -> Value {
     )
 }
 
+/// What [`System::bootstrap_admin`] found or did.
+#[derive(Debug, Clone)]
+pub enum Bootstrap {
+    /// No account had the e-mail: a system admin was created with the password.
+    Created(User),
+    /// The account exists and is a system admin already; nothing was changed.
+    AlreadyAdmin(User),
+    /// The account exists and is not a system admin; nothing was changed (promoting
+    /// it takes the explicit `orgbase admin promote`).
+    NotAdmin(User),
+    /// No account has the e-mail and no password was given: nothing was created.
+    PasswordMissing,
+}
+
 /// The system organization and start-up duties.
 pub struct System<'a>(pub(crate) &'a Core);
 
@@ -86,34 +100,29 @@ impl System<'_> {
         Ok(org)
     }
 
-    /// Creates a system admin unless one with this e-mail exists (then makes sure they
-    /// are a system admin). Returns the user and whether they were created.
+    /// Creates a system admin with this e-mail and password, only when no account has
+    /// the e-mail. An existing account is never changed: not its password, and not its
+    /// role (promoting is [`System::promote`], an explicit operator command); the
+    /// outcome says what was found.
     pub async fn bootstrap_admin(
         &self,
         by: &Operator,
         email: &str,
-        password: &str,
+        password: Option<&str>,
         name: Option<&str>,
-    ) -> Result<(User, bool)> {
+    ) -> Result<Bootstrap> {
         let core = self.0;
         let email = Email::parse(email)?;
-        if let Some(mut user) = core.store.user_by_email(&email).await? {
-            if !user.is_system_admin {
-                user.is_system_admin = true;
-                user.updated_at = core.clock.now();
-                let mut change = core.change(by.audit()).await?;
-                change.update_user(&user).await?;
-                change
-                    .record(
-                        Event::new(AuditAction::UserPromote, "user", user.id)
-                            .details(json!({"is_system_admin": true})),
-                    )
-                    .await?;
-                core.adopt_system_org(&mut change, &user).await?;
-                change.commit().await?;
-            }
-            return Ok((user, false));
+        if let Some(user) = core.store.user_by_email(&email).await? {
+            return Ok(if user.is_system_admin {
+                Bootstrap::AlreadyAdmin(user)
+            } else {
+                Bootstrap::NotAdmin(user)
+            });
         }
+        let Some(password) = password else {
+            return Ok(Bootstrap::PasswordMissing);
+        };
         let password = Password::parse(password)?;
         let name = Name::parse(name.unwrap_or("Administrator"), "name")?;
         let hash = core.hasher.hash(password.expose()).await?;
@@ -129,6 +138,33 @@ impl System<'_> {
         change
             .record(
                 Event::new(AuditAction::UserCreate, "user", user.id)
+                    .details(json!({"email": user.email, "is_system_admin": true})),
+            )
+            .await?;
+        core.adopt_system_org(&mut change, &user).await?;
+        change.commit().await?;
+        Ok(Bootstrap::Created(user))
+    }
+
+    /// Makes an existing account a system admin (`orgbase admin promote`), and the
+    /// system org's owner when it has none. Its password is left alone. Returns the
+    /// user and whether anything changed (`false`: already a system admin).
+    pub async fn promote(&self, by: &Operator, email: &str) -> Result<(User, bool)> {
+        let core = self.0;
+        let email = Email::parse(email)?;
+        let mut change = core.change(by.audit()).await?;
+        let Some(mut user) = change.user_by_email(&email).await? else {
+            return Err(Error::not_found("user_not_found", "user"));
+        };
+        if user.is_system_admin {
+            return Ok((user, false));
+        }
+        user.is_system_admin = true;
+        user.updated_at = core.clock.now();
+        change.update_user(&user).await?;
+        change
+            .record(
+                Event::new(AuditAction::UserPromote, "user", user.id)
                     .details(json!({"email": user.email, "is_system_admin": true})),
             )
             .await?;

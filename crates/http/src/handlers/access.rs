@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{Auth, Body, ClientOrigin, InvitationQuery, OrgAuth, Query};
+use crate::extract::{Auth, Body, ClientOrigin, InvitationQuery, NoQuery, OrgAuth, Query};
 use crate::paths::{DomainPath, InvitationPath, OrgPath, Params, id};
 use crate::problem::ApiResult;
 use crate::views::{
@@ -64,6 +64,7 @@ pub async fn put_signup(
 pub async fn list_domains(
     State(s): State<AppState>,
     OrgAuth(access): OrgAuth<perm::OrgRead>,
+    Query(NoQuery {}): Query<NoQuery>,
 ) -> ApiResult<Json<PageView<DomainView>>> {
     let items = s
         .svc

@@ -321,9 +321,14 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> 
     let addr: SocketAddr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let mail_worker = orgbase::server::start_mail_worker(&app.services, &settings);
-    tokio::spawn(orgbase::server::serve(listener, app.router, async {
-        let _ = rx.await;
-    }));
+    tokio::spawn(orgbase::server::serve(
+        listener,
+        app.router,
+        app.limits,
+        async {
+            let _ = rx.await;
+        },
+    ));
     Some(TestApp {
         base: format!("http://{addr}"),
         client: reqwest::Client::new(),
@@ -458,6 +463,14 @@ impl TestApp {
     /// Services built anew over this test's database, as a restarted server would
     /// build them (no HTTP), with changed settings.
     pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> App {
+        self.try_restart_services(tweak).await.expect("rebuild")
+    }
+
+    /// [`TestApp::restart_services`], returning a refused start as an error.
+    pub async fn try_restart_services(
+        &self,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<App> {
         let mut settings = test_settings();
         settings.database_url = self.database_url.clone();
         tweak(&mut settings);
@@ -465,9 +478,7 @@ impl TestApp {
             pg_schema: self.pg_schema.clone(),
             ..Default::default()
         };
-        orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone()))
-            .await
-            .expect("rebuild")
+        orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone())).await
     }
 
     /// A raw connection to this test's database, to check what the schema enforces.

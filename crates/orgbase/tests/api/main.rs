@@ -14,6 +14,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod domains;
+mod hardening;
 mod hierarchy;
 mod invitations;
 mod isolation;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         cli::TESTS,
         concurrency::TESTS,
         domains::TESTS,
+        hardening::TESTS,
         hierarchy::TESTS,
         invitations::TESTS,
         isolation::TESTS,

@@ -1,5 +1,14 @@
 //! Rate limits for the authentication endpoints (login, sign-up, sign-up key guesses,
-//! invitation accepts), counted per client address and per account.
+//! invitation accepts, the current-password check), counted per client address, per
+//! account, and for login per (account, client address) pair.
+//!
+//! Login is keyed so that a stranger cannot lock the owner out: wrong passwords for an
+//! account from one address spend that pair's small budget (and the address's own), not
+//! the owner's. A higher per-account ceiling still bounds guessing spread over many
+//! addresses, and an attempt refused by its address or pair is not charged to the
+//! account. A pair that logged in successfully is remembered for [`KNOWN_PAIR_SECS`]
+//! and is exempt from the account ceiling, so even a distributed attack that fills the
+//! ceiling does not stop the owner at an address they used before.
 //!
 //! Algorithm: a token bucket in its GCRA form (one "theoretical arrival time" per key):
 //! it needs one integer per key, recovers fully one window after the last attempt, and
@@ -33,6 +42,10 @@ pub const MAX_TRACKED_KEYS: usize = 100_000;
 /// Expired keys are pruned every this many calls to [`RateLimiter::check`].
 pub const PRUNE_EVERY_CALLS: u64 = 1024;
 
+/// How long a successful (account, client address) pair of a login stays exempt from
+/// the per-account ceiling: 30 days.
+pub const KNOWN_PAIR_SECS: i64 = 30 * 24 * 3600;
+
 /// Key parts (addresses, accounts) longer than this are replaced by their SHA-256, so a
 /// huge submitted value cannot make a huge key. Real e-mails are at most 254 bytes.
 const MAX_KEY_PART_BYTES: usize = 256;
@@ -61,18 +74,31 @@ impl Limit {
     }
 }
 
-/// The two limits of one action: per client address and per account.
+/// The limits of one action: per client address, per (account, client address) pair,
+/// and per account. An attempt is charged to the account only when its address and pair
+/// allowed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ActionLimits {
     pub per_client: Limit,
+    pub per_pair: Limit,
     pub per_account: Limit,
 }
 
 impl ActionLimits {
     pub const DISABLED: ActionLimits = ActionLimits {
         per_client: Limit::DISABLED,
+        per_pair: Limit::DISABLED,
         per_account: Limit::DISABLED,
     };
+
+    /// Per client and per account, no pair limit.
+    pub const fn new(per_client: Limit, per_account: Limit) -> Self {
+        Self {
+            per_client,
+            per_pair: Limit::DISABLED,
+            per_account,
+        }
+    }
 }
 
 /// The limits of every rate-limited action.
@@ -83,6 +109,8 @@ pub struct RateLimits {
     pub signup_key: ActionLimits,
     pub invitation: ActionLimits,
     pub password_reset: ActionLimits,
+    /// The current-password check of a password change (the account is the user id).
+    pub password_check: ActionLimits,
 }
 
 impl RateLimits {
@@ -94,6 +122,7 @@ impl RateLimits {
             signup_key: ActionLimits::DISABLED,
             invitation: ActionLimits::DISABLED,
             password_reset: ActionLimits::DISABLED,
+            password_check: ActionLimits::DISABLED,
         }
     }
 
@@ -104,6 +133,7 @@ impl RateLimits {
             Action::SignupKey => self.signup_key,
             Action::Invitation => self.invitation,
             Action::PasswordReset => self.password_reset,
+            Action::PasswordCheck => self.password_check,
         }
     }
 }
@@ -115,29 +145,23 @@ impl Default for RateLimits {
         Self {
             login: ActionLimits {
                 per_client: Limit::new(30, MINUTE),
-                // Ten tries, then one every 30 s: ~120 guesses an hour at most.
-                per_account: Limit::new(10, 5 * MINUTE),
+                // One account from one address: ten tries, then one every 30 s.
+                per_pair: Limit::new(10, 5 * MINUTE),
+                // The account from everywhere together: a ceiling on spread-out guessing
+                // (a hundred, then one every 36 s), which known pairs do not count against.
+                per_account: Limit::new(100, HOUR),
             },
-            signup: ActionLimits {
-                // An office behind one address signs up its staff in a morning.
-                per_client: Limit::new(30, HOUR),
-                // The e-mail being signed up: stops one inbox being signed up over and over.
-                per_account: Limit::new(5, HOUR),
-            },
-            signup_key: ActionLimits {
-                per_client: Limit::new(20, HOUR),
-                per_account: Limit::new(10, HOUR),
-            },
-            invitation: ActionLimits {
-                per_client: Limit::new(20, HOUR),
-                per_account: Limit::new(10, HOUR),
-            },
-            password_reset: ActionLimits {
-                per_client: Limit::new(10, HOUR),
-                // The address asked for, whether or not it has an account: one inbox
-                // cannot be flooded, and the limit says nothing about who exists.
-                per_account: Limit::new(3, HOUR),
-            },
+            // The address asked for, whether or not it has an account: one inbox
+            // cannot be flooded, and the limit says nothing about who exists.
+            password_reset: ActionLimits::new(Limit::new(10, HOUR), Limit::new(3, HOUR)),
+            // An office behind one address signs up its staff in a morning; the e-mail
+            // being signed up: stops one inbox being signed up over and over.
+            signup: ActionLimits::new(Limit::new(30, HOUR), Limit::new(5, HOUR)),
+            signup_key: ActionLimits::new(Limit::new(20, HOUR), Limit::new(10, HOUR)),
+            invitation: ActionLimits::new(Limit::new(20, HOUR), Limit::new(10, HOUR)),
+            // A stolen session must not brute-force the password: five tries, then one
+            // every three minutes, from anywhere.
+            password_check: ActionLimits::new(Limit::DISABLED, Limit::new(5, 15 * MINUTE)),
         }
     }
 }
@@ -150,6 +174,7 @@ pub enum Action {
     SignupKey,
     Invitation,
     PasswordReset,
+    PasswordCheck,
 }
 
 impl Action {
@@ -160,6 +185,7 @@ impl Action {
             Action::SignupKey => "signup_key",
             Action::Invitation => "invitation",
             Action::PasswordReset => "password_reset",
+            Action::PasswordCheck => "password_check",
         }
     }
 }
@@ -211,11 +237,13 @@ impl RateLimiter {
         self.lock().map.len()
     }
 
-    /// Counts one attempt of `action` against the client address and the account (each
-    /// when given, non-blank and its limit enabled). Refuses with
-    /// [`Error::TooManyRequests`] when either is over its limit; the attempt is charged
-    /// to both keys either way. `retry_after_secs` is at least 1 and at most the longest
-    /// `window / max` of the two limits.
+    /// Counts one attempt of `action` from the client address for the account (each
+    /// when given, non-blank and its limit enabled). The address and, when both are
+    /// known, the (account, address) pair are charged first; only when both allow the
+    /// attempt is the account charged too, unless the pair is a known one (see
+    /// [`RateLimiter::succeeded`]). Refuses with [`Error::TooManyRequests`] when any
+    /// charged key is over its limit. `retry_after_secs` is at least 1 and at most the
+    /// longest `window / max` of the limits involved.
     pub fn check(
         &self,
         action: Action,
@@ -224,11 +252,28 @@ impl RateLimiter {
         now: Timestamp,
     ) -> Result<(), Error> {
         let limits = self.inner.limits.for_action(action);
-        let keys = [
-            client_key(action, client, limits.per_client),
-            account_key(action, account, limits.per_account),
+        let client_part = client.and_then(normalize_client);
+        let account_part = account.and_then(normalize_account);
+        let pair_part = match (&account_part, &client_part) {
+            (Some(a), Some(c)) => Some(pair(a, c)),
+            _ => None,
+        };
+        let first = [
+            keyed(
+                action,
+                KIND_CLIENT,
+                client_part.as_deref(),
+                limits.per_client,
+            ),
+            keyed(action, KIND_PAIR, pair_part.as_deref(), limits.per_pair),
         ];
-        let incoming = keys.iter().flatten().count();
+        let account_key = keyed(
+            action,
+            KIND_ACCOUNT,
+            account_part.as_deref(),
+            limits.per_account,
+        );
+        let incoming = first.iter().flatten().count() + usize::from(account_key.is_some());
         if incoming == 0 {
             return Ok(());
         }
@@ -238,7 +283,19 @@ impl RateLimiter {
         state.make_room(now, self.inner.max_keys, incoming);
         let mut refused = false;
         let mut wait_ms = 0i64;
-        for (key, limit) in keys.into_iter().flatten() {
+        for (key, limit) in first.into_iter().flatten() {
+            let outcome = state.charge(key, limit, now);
+            refused |= !outcome.allowed;
+            wait_ms = wait_ms.max(outcome.wait_ms);
+        }
+        let known = limits.per_pair.is_enabled()
+            && pair_part
+                .as_deref()
+                .is_some_and(|p| state.is_live(&make_key(action, KIND_KNOWN, p), now));
+        if !refused
+            && !known
+            && let Some((key, limit)) = account_key
+        {
             let outcome = state.charge(key, limit, now);
             refused |= !outcome.allowed;
             wait_ms = wait_ms.max(outcome.wait_ms);
@@ -255,13 +312,45 @@ impl RateLimiter {
     }
 
     /// Forgets the per-account counter of `action` for `account` (after a successful
-    /// login, so a user who mistyped a few times is not penalized later). The per-address
-    /// counter is left alone.
+    /// attempt, so a user who mistyped a few times is not penalized later). The
+    /// per-address counter is left alone.
     pub fn reset(&self, action: Action, account: &str) {
         if let Some(part) = normalize_account(account) {
             let key = make_key(action, KIND_ACCOUNT, &part);
             self.lock().map.remove(&key);
         }
+    }
+
+    /// A successful attempt (a login with the right password). For actions with a pair
+    /// limit: forgets the pair's counter and remembers the pair as known for
+    /// [`KNOWN_PAIR_SECS`], exempt from the account ceiling; the ceiling itself is left
+    /// alone, so the owner logging in does not give a distributed guesser a fresh budget.
+    /// For other actions: [`RateLimiter::reset`].
+    pub fn succeeded(&self, action: Action, account: &str, client: Option<&str>, now: Timestamp) {
+        let limits = self.inner.limits.for_action(action);
+        if !limits.per_pair.is_enabled() {
+            self.reset(action, account);
+            return;
+        }
+        let (Some(a), Some(c)) = (
+            normalize_account(account),
+            client.and_then(normalize_client),
+        ) else {
+            return;
+        };
+        let part = pair(&a, &c);
+        let window_ms = KNOWN_PAIR_SECS * 1000;
+        let now = now.as_millis();
+        let mut state = self.lock();
+        state.map.remove(&make_key(action, KIND_PAIR, &part));
+        state.make_room(now, self.inner.max_keys, 1);
+        state.map.insert(
+            make_key(action, KIND_KNOWN, &part),
+            Entry {
+                tat: now.saturating_add(window_ms),
+                window_ms,
+            },
+        );
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -275,21 +364,19 @@ impl RateLimiter {
 
 const KIND_CLIENT: &str = "ip";
 const KIND_ACCOUNT: &str = "acct";
+const KIND_PAIR: &str = "pair";
+const KIND_KNOWN: &str = "known";
 
-fn client_key(action: Action, client: Option<&str>, limit: Limit) -> Option<(String, Limit)> {
-    if !limit.is_enabled() {
-        return None;
-    }
-    let part = normalize_client(client?)?;
-    Some((make_key(action, KIND_CLIENT, &part), limit))
+/// The key part of an (account, client) pair. `\n` occurs in neither.
+fn pair(account: &str, client: &str) -> String {
+    format!("{account}\n{client}")
 }
 
-fn account_key(action: Action, account: Option<&str>, limit: Limit) -> Option<(String, Limit)> {
+fn keyed(action: Action, kind: &str, part: Option<&str>, limit: Limit) -> Option<(String, Limit)> {
     if !limit.is_enabled() {
         return None;
     }
-    let part = normalize_account(account?)?;
-    Some((make_key(action, KIND_ACCOUNT, &part), limit))
+    Some((make_key(action, kind, part?), limit))
 }
 
 /// Addresses: trimmed, ASCII lower-cased (IPv6 hex digits). Blank means "unknown".
@@ -380,6 +467,11 @@ impl State {
         }
     }
 
+    /// Whether `key` is tracked and not yet expired.
+    fn is_live(&self, key: &str, now: i64) -> bool {
+        self.map.get(key).is_some_and(|e| e.tat > now)
+    }
+
     /// Drops keys whose bucket is full again: forgetting them changes no decision.
     fn prune_expired(&mut self, now: i64) {
         self.map.retain(|_, e| e.tat > now);
@@ -463,10 +555,7 @@ mod tests {
 
     fn only_login(per_client: Limit, per_account: Limit) -> RateLimiter {
         RateLimiter::new(RateLimits {
-            login: ActionLimits {
-                per_client,
-                per_account,
-            },
+            login: ActionLimits::new(per_client, per_account),
             ..RateLimits::disabled()
         })
     }
@@ -474,7 +563,7 @@ mod tests {
     #[test]
     fn trips_at_max_plus_one() {
         let rl = RateLimiter::new(RateLimits::default());
-        for i in 0..10 {
+        for i in 0..100 {
             assert!(
                 rl.check(Action::Login, None, Some("alice@example.com"), at(0))
                     .is_ok(),
@@ -486,6 +575,90 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.kind(), orgbase_domain::ErrorKind::RateLimited);
         assert_eq!(err.code(), "rate_limited");
+    }
+
+    #[test]
+    fn a_stranger_cannot_lock_the_owner_out() {
+        let rl = RateLimiter::new(RateLimits::default());
+        let owner = Some("owner@example.com");
+        // The owner logged in before from home.
+        rl.check(Action::Login, Some("198.51.100.7"), owner, at(0))
+            .unwrap();
+        rl.succeeded(
+            Action::Login,
+            "Owner@example.com",
+            Some("198.51.100.7"),
+            at(0),
+        );
+        // A stranger from one address: ten tries, then refused, and hammering on does
+        // not reach the account's counter.
+        for _ in 0..10 {
+            rl.check(Action::Login, Some("203.0.113.1"), owner, at(1))
+                .unwrap();
+        }
+        for _ in 0..50 {
+            retry_after(rl.check(Action::Login, Some("203.0.113.1"), owner, at(1)));
+        }
+        // The owner from a new address is fine (the account has 89 of 100 left)...
+        rl.check(Action::Login, Some("192.0.2.55"), owner, at(1))
+            .unwrap();
+        // ...until a stranger with many addresses spends the account's ceiling:
+        for i in 0..20 {
+            let ip = format!("203.0.113.{}", 10 + i);
+            for _ in 0..10 {
+                let _ = rl.check(Action::Login, Some(&ip), owner, at(2));
+            }
+        }
+        retry_after(rl.check(Action::Login, Some("192.0.2.99"), owner, at(2)));
+        // The owner at the address they used before still gets in, as often as the
+        // pair allows.
+        for _ in 0..10 {
+            rl.check(Action::Login, Some("198.51.100.7"), owner, at(2))
+                .unwrap();
+        }
+        retry_after(rl.check(Action::Login, Some("198.51.100.7"), owner, at(2)));
+        // A known pair expires.
+        let later = KNOWN_PAIR_SECS + 10;
+        for i in 0..100 {
+            let _ = rl.check(
+                Action::Login,
+                Some(&format!("10.9.9.{i}")),
+                owner,
+                at(later),
+            );
+        }
+        retry_after(rl.check(Action::Login, Some("198.51.100.7"), owner, at(later)));
+    }
+
+    #[test]
+    fn the_current_password_check_is_limited_per_account() {
+        let rl = RateLimiter::new(RateLimits::default());
+        for i in 0..5 {
+            rl.check(
+                Action::PasswordCheck,
+                Some(&format!("10.0.0.{i}")),
+                Some("user-id-1"),
+                at(0),
+            )
+            .unwrap();
+        }
+        retry_after(rl.check(
+            Action::PasswordCheck,
+            Some("10.0.0.99"),
+            Some("user-id-1"),
+            at(0),
+        ));
+        rl.check(
+            Action::PasswordCheck,
+            Some("10.0.0.99"),
+            Some("user-id-2"),
+            at(0),
+        )
+        .unwrap();
+        // One more every three minutes.
+        rl.check(Action::PasswordCheck, None, Some("user-id-1"), at(180))
+            .unwrap();
+        retry_after(rl.check(Action::PasswordCheck, None, Some("user-id-1"), at(180)));
     }
 
     #[test]
@@ -572,10 +745,7 @@ mod tests {
     #[test]
     fn recovers_after_the_window() {
         let rl = RateLimiter::new(RateLimits {
-            signup: ActionLimits {
-                per_client: Limit::new(10, 3600),
-                per_account: Limit::DISABLED,
-            },
+            signup: ActionLimits::new(Limit::new(10, 3600), Limit::DISABLED),
             ..RateLimits::disabled()
         });
         let go = |s| rl.check(Action::Signup, Some("10.0.0.1"), None, at(s));
@@ -733,7 +903,7 @@ mod tests {
     fn stays_bounded_under_a_spray_of_distinct_keys() {
         let rl = RateLimiter::new(RateLimits::default());
         // An account under attack: its whole burst is spent.
-        for _ in 0..10 {
+        for _ in 0..100 {
             rl.check(Action::Login, None, Some("victim@example.com"), at(0))
                 .unwrap();
         }

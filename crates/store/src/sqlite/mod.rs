@@ -24,6 +24,24 @@ use orgbase_domain::{Member, Membership, Page, PageRequest, Scope};
 
 use crate::{ConnectOptions, Result, StoreError, migrations};
 
+/// Creates the database file, empty and readable by its owner only (0600 on unix), when
+/// it does not exist yet. It holds e-mails, password hashes and signup keys; SQLite
+/// gives its `-wal` and `-shm` files the database file's permissions.
+fn create_owner_only(path: &std::path::Path) -> Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    match open.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(StoreError::Db(sqlx::Error::Io(e))),
+    }
+}
+
 pub type Db = sqlx::Sqlite;
 pub const NAME: &str = "sqlite";
 /// SQLite has no row locks; the single writer connection already serializes writers.
@@ -127,7 +145,12 @@ pub type SqliteStore = BackendStore;
 
 impl BackendStore {
     pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)?
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let parsed = SqliteConnectOptions::from_str(url)?;
+        if !memory {
+            create_owner_only(parsed.get_filename())?;
+        }
+        let options = parsed
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -142,7 +165,7 @@ impl BackendStore {
             .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
         // An in-memory database exists per connection: share the writer.
-        if url.contains(":memory:") || url.contains("mode=memory") {
+        if memory {
             return Ok(Self {
                 read: ReadPool::Shared(write.clone()),
                 write,
