@@ -569,6 +569,7 @@ fn bench_user(email: String, name: String, admin: bool, now: Timestamp) -> User 
         is_system_admin: admin,
         enabled: true,
         home_org_id: None,
+        email_verified_at: Some(now),
         created_at: now,
         updated_at: now,
         last_login_at: None,

@@ -17,9 +17,9 @@ pub mod time;
 pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
-    ApiKey, ApiKeyAuth, AuditEvent, Invitation, MailKind, MailStatus, Member, Membership, Org,
-    OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest, PasswordHash, PasswordToken, Project,
-    RoleChain, Scope, Session, SessionAuth, User, Workspace, default_tree,
+    ApiKey, ApiKeyAuth, AuditEvent, EmailToken, Invitation, MailKind, MailStatus, Member,
+    Membership, Org, OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest, PasswordHash,
+    PasswordToken, Project, RoleChain, Scope, Session, SessionAuth, User, Workspace, default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{

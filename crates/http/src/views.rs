@@ -100,6 +100,11 @@ pub struct UserView {
     pub is_system_admin: bool,
     pub enabled: bool,
     pub home_org_id: Option<Uuid>,
+    /// Whether the user proved they own the address (followed the mailed link, or
+    /// accepted an invitation sent there).
+    pub email_verified: bool,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub email_verified_at: Option<Timestamp>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
@@ -117,6 +122,8 @@ impl From<User> for UserView {
             is_system_admin: u.is_system_admin,
             enabled: u.enabled,
             home_org_id: u.home_org_id.map(|o| o.0),
+            email_verified: u.email_verified_at.is_some(),
+            email_verified_at: u.email_verified_at,
             created_at: u.created_at,
             updated_at: u.updated_at,
             last_login_at: u.last_login_at,
@@ -420,6 +427,23 @@ impl From<Invitation> for InvitationView {
             accepted_at: i.accepted_at,
         }
     }
+}
+
+/// `POST /auth/verify-email`: the user, and the org they joined because it proved
+/// their domain (when they belonged to none).
+#[derive(Serialize, ToSchema)]
+pub struct VerifiedView {
+    pub user: UserView,
+    pub organization: Option<OrgView>,
+}
+
+/// `POST /orgs/{org}/domains/{domain}/backfill`: who was (or, in a dry run, would be)
+/// added.
+#[derive(Serialize, ToSchema)]
+pub struct BackfillView {
+    pub dry_run: bool,
+    pub count: usize,
+    pub users: Vec<UserView>,
 }
 
 /// `POST /auth/login`: a session.

@@ -357,6 +357,70 @@ impl Access<'_> {
         Ok(claim)
     }
 
+    /// Adds the users who proved an address in a verified domain of the org before it
+    /// was proven, and belong to no org, with the claim's role (at most 1000 a call;
+    /// call again for more). `dry_run` only lists them.
+    pub async fn backfill_domain(
+        &self,
+        access: &OrgAccess<perm::DomainsManage>,
+        domain: &str,
+        dry_run: bool,
+    ) -> Result<Vec<User>> {
+        let core = self.0;
+        let org = access.org().id;
+        let claim = self.claim(org, domain).await?;
+        if !claim.is_verified() {
+            return Err(Error::conflict(
+                "domain_not_verified",
+                "verify the domain before adding its users",
+            ));
+        }
+        let mut users = Vec::new();
+        for u in core.store.orgless_verified_users_in(&claim.domain).await? {
+            // The nearest proven claim decides: `it.aarhus.dk` may belong to another org.
+            let mut nearest = None;
+            for d in domain_parents(u.email.domain()) {
+                if let Some(c) = core.store.verified_domain(d).await? {
+                    nearest = Some(c.org_id);
+                    break;
+                }
+            }
+            if nearest == Some(org) {
+                users.push(u);
+            }
+        }
+        if dry_run || users.is_empty() {
+            return Ok(users);
+        }
+        let now = core.clock.now();
+        let mut change = core.change(access.audit()).await?;
+        for u in &users {
+            core.join_org(
+                &mut change,
+                u.id,
+                org,
+                claim.role,
+                AuditAction::MemberJoin,
+                Some("backfill"),
+            )
+            .await?;
+            if u.home_org_id.is_none() {
+                change.set_home_org(u.id, Some(org), now).await?;
+            }
+        }
+        change
+            .record(
+                Event::new(AuditAction::DomainBackfill, "domain", &claim.domain)
+                    .org(org)
+                    .details(
+                        json!({"domain": claim.domain, "added": users.len(), "role": claim.role}),
+                    ),
+            )
+            .await?;
+        change.commit().await?;
+        Ok(users)
+    }
+
     pub async fn remove_domain(
         &self,
         access: &OrgAccess<perm::DomainsManage>,

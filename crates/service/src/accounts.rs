@@ -1,7 +1,6 @@
 //! Accounts: sign-up (SPEC §4), login, logout, password reset and one-time
 //! set-password links.
 
-use orgbase_domain::email::domain_parents;
 use orgbase_domain::policy::{
     InvitationFact, JoinTarget, SignupFacts, SignupOutcome, decide_signup,
 };
@@ -78,7 +77,7 @@ impl Accounts<'_> {
             Some(k) => Some(self.key_target(k).await?),
             None => None,
         };
-        let claimed_domain = self.domain_target(&email).await?;
+        let claimed_domain = core.domain_target(&email).await?;
         let facts = SignupFacts {
             invitation: invitation_fact,
             signup_key,
@@ -88,6 +87,10 @@ impl Accounts<'_> {
 
         let hash = core.hasher.hash(password.expose()).await?;
         let mut user = User::new(UserId::new(now), email, name, false, now);
+        // An invitation was mailed to this address: using its token proves it.
+        if matches!(outcome, SignupOutcome::Invitation) {
+            user.email_verified_at = Some(now);
+        }
         let (session, token) = core.new_session(user.id, now)?;
 
         let mut change = core.change(AuditCtx::user(user.id, origin)).await?;
@@ -117,7 +120,10 @@ impl Accounts<'_> {
                     .ok_or_else(|| Error::Internal("invitation vanished".into()))?;
                 Some(core.accept_invitation_in(&mut change, &inv, &user).await?)
             }
-            SignupOutcome::SignupKey(t) | SignupOutcome::ClaimedDomain(t) => Some(
+            // The domain's org takes the user in once they prove the address
+            // (`verify_email`): until then nobody has shown the mailbox is theirs.
+            SignupOutcome::ClaimedDomain(_) => None,
+            SignupOutcome::SignupKey(t) => Some(
                 core.join_org(
                     &mut change,
                     user.id,
@@ -143,6 +149,11 @@ impl Accounts<'_> {
         if let Some(org) = &home {
             change.set_home_org(user.id, Some(org.id), now).await?;
             user.home_org_id = Some(org.id);
+        }
+        if !user.email_verified() {
+            let org_name = home.as_ref().map(|o| o.name.clone());
+            core.queue_email_verification(&mut change, &user, org_name)
+                .await?;
         }
         change.insert_session(&session).await?;
         change.commit().await?;
@@ -172,23 +183,38 @@ impl Accounts<'_> {
             }))
     }
 
-    /// The org that claims the e-mail's domain (or its nearest parent domain) with
-    /// auto-join on.
-    async fn domain_target(&self, email: &Email) -> Result<Option<JoinTarget>> {
-        for domain in domain_parents(email.domain()) {
-            // Only a proven claim acts; a pending one is as if absent.
-            if let Some(claim) = self.0.store.verified_domain(domain).await? {
-                if !claim.auto_join {
-                    return Ok(None);
-                }
-                let org = self.0.store.org_by_id(claim.org_id).await?;
-                return Ok(org.filter(Org::is_live).map(|o| JoinTarget {
-                    org: o.id,
-                    role: claim.role,
-                }));
-            }
+    /// Proves an address with the one-time link mailed to it; the user joins the org
+    /// that proved their domain if they belong to none. The user and that org.
+    pub async fn verify_email(&self, token: &str, origin: Origin) -> Result<(User, Option<Org>)> {
+        let core = self.0;
+        let now = core.clock.now();
+        core.limiter
+            .check(Action::Invitation, origin.client_addr.as_deref(), None, now)?;
+        let invalid = || Error::not_found("verification_link_not_found", "verification link");
+        let mut change = core.change(AuditCtx::anonymous(origin)).await?;
+        let (user_id, email) = change
+            .take_email_token(&token_hash(token.trim()), now)
+            .await?
+            .ok_or_else(invalid)?;
+        let mut user = change.user_by_id(user_id).await?.ok_or_else(invalid)?;
+        if user.email != email || !user.enabled {
+            return Err(invalid());
         }
-        Ok(None)
+        change.set_actor(user.id);
+        if user.email_verified() {
+            // Used up; nothing else to record.
+            change
+                .record(
+                    Event::new(AuditAction::UserVerifyEmail, "user", user.id)
+                        .details(json!({"email": user.email, "by": "link", "already": true})),
+                )
+                .await?;
+            change.commit().await?;
+            return Ok((user, None));
+        }
+        let org = core.email_proven(&mut change, &mut user, "link").await?;
+        change.commit().await?;
+        Ok((user, org))
     }
 
     pub async fn login(&self, email: &str, password: &str, origin: Origin) -> Result<LoginResult> {

@@ -274,6 +274,12 @@ impl Invitations<'_> {
                 .set_home_org(user.id, Some(org.id), core.clock.now())
                 .await?;
         }
+        // The invitation was mailed to this address: using it proves the address.
+        if !user.email_verified() {
+            let mut user = user.clone();
+            core.email_proven(&mut change, &mut user, "invitation")
+                .await?;
+        }
         change.commit().await?;
         Ok(org)
     }

@@ -68,6 +68,8 @@ pub struct Config {
     pub password_link_ttl_secs: i64,
     /// How long a password-reset link (mailed) stays valid.
     pub password_reset_ttl_secs: i64,
+    /// How long an e-mail verification link stays valid.
+    pub email_verification_ttl_secs: i64,
     /// Where people reach this server, for links in answers (no trailing slash).
     pub public_url: String,
     /// Mail providers' domains, which no org may claim, beyond the built-in list.
@@ -85,6 +87,7 @@ impl Default for Config {
             invitation_ttl_secs: 7 * 24 * 3600,
             password_link_ttl_secs: 3 * 24 * 3600,
             password_reset_ttl_secs: 3600,
+            email_verification_ttl_secs: 2 * 24 * 3600,
             public_url: "http://127.0.0.1:8080".to_string(),
             public_email_domains: DomainList::default(),
             max_domains_per_org: 20,

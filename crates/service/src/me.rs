@@ -38,6 +38,39 @@ impl Me<'_> {
         })
     }
 
+    /// Mails the caller a new link that proves their address (none when it is proven).
+    /// Limited like password-reset mails: per address and per client.
+    pub async fn resend_verification(&self, actor: &Actor) -> Result<()> {
+        let core = self.0;
+        let user = actor.user();
+        if user.email_verified() {
+            return Err(Error::conflict(
+                "email_already_verified",
+                "your address is verified already",
+            ));
+        }
+        core.limiter.check(
+            Action::PasswordReset,
+            actor.origin().client_addr.as_deref(),
+            Some(user.email.as_str()),
+            core.clock.now(),
+        )?;
+        let org_name = match user.home_org_id {
+            Some(o) => core.store.org_by_id(o).await?.map(|o| o.name),
+            None => None,
+        };
+        let mut change = core.change(actor.into()).await?;
+        core.queue_email_verification(&mut change, user, org_name)
+            .await?;
+        change
+            .record(
+                Event::new(AuditAction::UserVerifyEmailRequest, "user", user.id)
+                    .details(json!({"email": user.email})),
+            )
+            .await?;
+        change.commit().await
+    }
+
     /// Changes the caller's password and ends all their other sessions.
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         let core = self.0;

@@ -28,6 +28,11 @@ pub const SQLITE: &[Migration] = &[
         name: "domain_proof",
         sql: include_str!("../migrations/sqlite/0004_domain_proof.sql"),
     },
+    Migration {
+        version: 5,
+        name: "email_verification",
+        sql: include_str!("../migrations/sqlite/0005_email_verification.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -50,6 +55,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 4,
         name: "domain_proof",
         sql: include_str!("../migrations/postgres/0004_domain_proof.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "email_verification",
+        sql: include_str!("../migrations/postgres/0005_email_verification.sql"),
     },
 ];
 

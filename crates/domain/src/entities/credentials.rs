@@ -66,7 +66,18 @@ impl ApiKey {
     }
 }
 
-/// A one-time set-password link (only its hash is kept).
+/// A one-time e-mail verification link (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailToken {
+    pub token_hash: String,
+    pub user_id: UserId,
+    /// The address the link was mailed to: it proves only that one.
+    pub email: crate::Email,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A one-time set-password link; only its hash is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasswordToken {
     pub token_hash: String,

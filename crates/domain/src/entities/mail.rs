@@ -35,6 +35,7 @@ macro_rules! mail_enum {
 mail_enum!(MailKind, "kind", {
     Invitation = "invitation",
     PasswordReset = "password_reset",
+    EmailVerification = "email_verification",
 });
 
 mail_enum!(MailStatus, "status", {

@@ -18,7 +18,9 @@ pub mod user;
 
 pub use access::{Invitation, OrgDomain};
 pub use audit::AuditEvent;
-pub use credentials::{ApiKey, ApiKeyAuth, PasswordHash, PasswordToken, Session, SessionAuth};
+pub use credentials::{
+    ApiKey, ApiKeyAuth, EmailToken, PasswordHash, PasswordToken, Session, SessionAuth,
+};
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};
 pub use org::{Org, OrgWithRole};

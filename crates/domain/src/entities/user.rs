@@ -15,12 +15,19 @@ pub struct User {
     pub enabled: bool,
     /// The org this user is from (derived at sign-up; `None`: org-less).
     pub home_org_id: Option<OrgId>,
+    /// When the user proved they own their address (followed a mailed link, or
+    /// accepted an invitation sent there); `None`: not proven.
+    pub email_verified_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub last_login_at: Option<Timestamp>,
 }
 
 impl User {
+    pub fn email_verified(&self) -> bool {
+        self.email_verified_at.is_some()
+    }
+
     /// A new, enabled user without a home org, who has never logged in.
     pub fn new(
         id: UserId,
@@ -36,6 +43,7 @@ impl User {
             is_system_admin,
             enabled: true,
             home_org_id: None,
+            email_verified_at: None,
             created_at: now,
             updated_at: now,
             last_login_at: None,

@@ -13,8 +13,8 @@ use crate::extract::{Auth, Body, ClientOrigin, InvitationQuery, NoQuery, OrgAuth
 use crate::paths::{DomainPath, InvitationPath, OrgPath, Params, id};
 use crate::problem::ApiResult;
 use crate::views::{
-    AcceptedView, DomainView, GrantableRoleName, InvitationCreatedView, InvitationView,
-    OrgUserCreatedView, OrgView, PageView, SignupSettingsView, UserView, page,
+    AcceptedView, BackfillView, DomainView, GrantableRoleName, InvitationCreatedView,
+    InvitationView, OrgUserCreatedView, OrgView, PageView, SignupSettingsView, UserView, page,
 };
 
 /// Signup settings: enabled, key, default role (admins).
@@ -118,6 +118,34 @@ pub async fn verify_domain(
 ) -> ApiResult<Json<DomainView>> {
     let d = s.svc.access().verify_domain(&access, &p.domain).await?;
     Ok(Json(DomainView::from(d)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BackfillBody {
+    /// Only list who would be added.
+    dry_run: bool,
+}
+
+/// Add the org-less users who proved an address in this verified domain (dry run first).
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/domains/{domain}/backfill", tag = "access",
+    params(DomainPath), request_body = BackfillBody, responses((status = 200, body = BackfillView)))]
+pub async fn backfill_domain(
+    State(s): State<AppState>,
+    OrgAuth(access): OrgAuth<perm::DomainsManage>,
+    Params(p): Params<DomainPath>,
+    Body(b): Body<BackfillBody>,
+) -> ApiResult<Json<BackfillView>> {
+    let users = s
+        .svc
+        .access()
+        .backfill_domain(&access, &p.domain, b.dry_run)
+        .await?;
+    Ok(Json(BackfillView {
+        dry_run: b.dry_run,
+        count: users.len(),
+        users: users.into_iter().map(UserView::from).collect(),
+    }))
 }
 
 /// Release a claimed domain.

@@ -13,7 +13,7 @@ use crate::paths::{ApiKeyPath, Params, id};
 use crate::problem::ApiResult;
 use crate::views::{
     ApiKeyCreatedView, ApiKeyView, MeView, MembershipView, MyMembershipView, OrgView, PageView,
-    SessionView, SignupView, UserView, page,
+    SessionView, SignupView, UserView, VerifiedView, page,
 };
 
 /// A sign-up: into an org by its signup key, an invitation, a claimed e-mail domain,
@@ -100,6 +100,40 @@ pub async fn password_reset(
     Body(b): Body<PasswordResetBody>,
 ) -> ApiResult<StatusCode> {
     s.svc.accounts().request_password_reset(&b.email, o).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailBody {
+    /// The token of the mailed link (`…/verify-email?token=obe_…`).
+    token: String,
+}
+
+/// Prove an e-mail address with the link mailed to it; joins the org that proved the
+/// address's domain when the user belongs to none.
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", security(()),
+    request_body = VerifyEmailBody, responses((status = 200, body = VerifiedView)))]
+pub async fn verify_email(
+    State(s): State<AppState>,
+    ClientOrigin(o): ClientOrigin,
+    Body(b): Body<VerifyEmailBody>,
+) -> ApiResult<Json<VerifiedView>> {
+    let (user, org) = s.svc.accounts().verify_email(&b.token, o).await?;
+    Ok(Json(VerifiedView {
+        user: UserView::from(user),
+        organization: org.map(|o| OrgView::new(o, None)),
+    }))
+}
+
+/// Mail a new link that proves the caller's address.
+#[utoipa::path(post, path = "/api/v1/me/verify-email", tag = "me",
+    responses((status = 204, description = "Mailed")))]
+pub async fn resend_verification(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+) -> ApiResult<StatusCode> {
+    s.svc.me().resend_verification(&a).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

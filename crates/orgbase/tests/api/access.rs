@@ -103,18 +103,24 @@ async fn claimed_domain_lands_users_in_their_org(b: Backend) {
         "domain_taken",
     );
 
-    // Restricted mode, no key, no invitation: the claimed domain decides.
+    // Restricted mode, no key, no invitation: the proven domain admits the sign-up,
+    // and the org takes the user in once they prove the address is theirs.
     let (st, body) = app.signup_with("Alice@Aarhus.dk", json!({})).await;
     assert_eq!(st, 201, "{body}");
-    assert_eq!(body["organization"]["slug"], "aarhus-kommune");
-    assert_eq!(body["user"]["home_org_id"], org["id"]);
+    assert_eq!(body["organization"], serde_json::Value::Null, "{body}");
+    assert_eq!(body["user"]["email_verified"], false);
     let alice = s(&body["token"]);
+    let verified = app.verify_email("alice@aarhus.dk").await;
+    assert_eq!(verified["organization"]["slug"], "aarhus-kommune");
+    assert_eq!(verified["user"]["home_org_id"], org["id"]);
+    assert_eq!(verified["user"]["email_verified"], true);
     let (_, me) = app.get("/api/v1/me", &alice).await;
     assert_eq!(me["memberships"][0]["role"], "editor");
     // Subdomains belong to the claim.
     let (st, body) = app.signup_with("bo@skole.aarhus.dk", json!({})).await;
     assert_eq!(st, 201, "{body}");
-    assert_eq!(body["organization"]["slug"], "aarhus-kommune");
+    let verified = app.verify_email("bo@skole.aarhus.dk").await;
+    assert_eq!(verified["organization"]["slug"], "aarhus-kommune");
     // A stranger is refused.
     problem(
         &app.signup_with("eve@example.com", json!({})).await,

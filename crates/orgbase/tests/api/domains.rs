@@ -16,6 +16,8 @@ pub const TESTS: &[Test] = &[
     story_needing!("dnsmasq", dns_proof_verifies_claims),
     story!(public_providers_and_other_orgs_subdomains_are_refused),
     story!(claims_per_org_are_limited),
+    story!(an_address_counts_only_once_proven),
+    story!(backfill_adds_proven_orgless_users),
 ];
 
 /// A dnsmasq serving the given TXT records on 127.0.0.1:port; stopped when dropped.
@@ -173,7 +175,8 @@ async fn dns_proof_verifies_claims(b: Backend) {
     // Verified: the domain's sign-ups join the org, with the claim's role.
     let (st, body) = app.signup_with("later@proof.test", json!({})).await;
     assert_eq!(st, 201, "{body}");
-    assert_eq!(body["organization"]["id"], org["id"]);
+    let verified = app.verify_email("later@proof.test").await;
+    assert_eq!(verified["organization"]["id"], org["id"]);
     // The unproven claim still does nothing.
     problem(
         &app.signup_with("x@other.test", json!({})).await,
@@ -289,4 +292,251 @@ async fn claims_per_org_are_limited(b: Backend) {
         409,
         "too_many_domains",
     );
+}
+
+/// Found by the outside audit: anyone could sign up as someone@aarhus.dk without owning
+/// the mailbox and land in that org. Now the org takes them in only once the address is
+/// proven by the link mailed to it.
+async fn an_address_counts_only_once_proven(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.signup_mode = SignupModeArg::Restricted).await else {
+        return;
+    };
+    let admin = app.admin_token().await;
+    let (st, org) = app
+        .post(
+            "/api/v1/admin/orgs",
+            &admin,
+            json!({"name": "Aarhus", "owner_email": "root@orgbase.test"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{org}");
+    let org_id = s(&org["id"]);
+    app.post(
+        &format!("/api/v1/orgs/{org_id}/domains"),
+        &admin,
+        json!({"domain": "aarhus.test", "role": "editor"}),
+    )
+    .await;
+    let (st, _) = app
+        .post(
+            &format!("/api/v1/admin/orgs/{org_id}/domains/aarhus.test/approve"),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200);
+
+    // Someone signs up with an address of the domain: an account, but no org yet.
+    let (st, body) = app.signup_with("boss@aarhus.test", json!({})).await;
+    assert_eq!(st, 201, "{body}");
+    assert_eq!(body["organization"], serde_json::Value::Null);
+    let boss = s(&body["token"]);
+    problem(
+        &app.get(&format!("/api/v1/orgs/{org_id}"), &boss).await,
+        404,
+        "org_not_found",
+    );
+    let (_, me) = app.get("/api/v1/me", &boss).await;
+    assert_eq!(me["user"]["email_verified"], false);
+    assert!(me["memberships"].as_array().unwrap().is_empty());
+
+    // A wrong link proves nothing; the mailed one proves the address, once.
+    problem(
+        &app.call(
+            reqwest::Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": "obe_not-a-real-token"})),
+        )
+        .await,
+        404,
+        "verification_link_not_found",
+    );
+    let token = app
+        .mailed_token("boss@aarhus.test", "email_verification")
+        .await
+        .unwrap();
+    let (st, verified) = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(st, 200, "{verified}");
+    assert_eq!(verified["organization"]["id"], org["id"]);
+    assert_eq!(verified["user"]["home_org_id"], org["id"]);
+    problem(
+        &app.call(
+            reqwest::Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await,
+        404,
+        "verification_link_not_found",
+    );
+    let (_, me) = app.get("/api/v1/me", &boss).await;
+    assert_eq!(me["user"]["email_verified"], true);
+    assert_eq!(me["memberships"][0]["role"], "editor");
+    problem(
+        &app.post("/api/v1/me/verify-email", &boss, json!({})).await,
+        409,
+        "email_already_verified",
+    );
+
+    // A link expires (two days); a new one can be asked for.
+    let (st, body) = app.signup_with("late@aarhus.test", json!({})).await;
+    assert_eq!(st, 201, "{body}");
+    let late = s(&body["token"]);
+    let old = app
+        .mailed_token("late@aarhus.test", "email_verification")
+        .await
+        .unwrap();
+    app.clock.advance_seconds(3 * 24 * 3600);
+    let late = if app.get("/api/v1/me", &late).await.0 == 200 {
+        late
+    } else {
+        s(&app.login("late@aarhus.test", "password-123").await.1["token"])
+    };
+    problem(
+        &app.call(
+            reqwest::Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": old})),
+        )
+        .await,
+        404,
+        "verification_link_not_found",
+    );
+    let (st, _) = app.post("/api/v1/me/verify-email", &late, json!({})).await;
+    assert_eq!(st, 204);
+    let verified = app.verify_email("late@aarhus.test").await;
+    assert_eq!(verified["organization"]["id"], org["id"]);
+
+    // An invitation was mailed to its address: signing up with it proves the address.
+    let (st, inv) = app
+        .post(
+            &format!("/api/v1/orgs/{org_id}/invitations"),
+            &admin,
+            json!({"email": "invited@elsewhere.test"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inv}");
+    let (st, body) = app
+        .signup_with(
+            "invited@elsewhere.test",
+            json!({"invitation_token": s(&inv["token"])}),
+        )
+        .await;
+    assert_eq!(st, 201, "{body}");
+    assert_eq!(body["user"]["email_verified"], true);
+}
+
+/// A domain proven after its people signed up: backfill adds those who proved their
+/// address and belong to no org (a dry run lists them first), with one audit event.
+async fn backfill_adds_proven_orgless_users(b: Backend) {
+    let Some(app) = spawn_with(b, |s| {
+        s.signup_mode = SignupModeArg::Open;
+        // Nobody but the admin may own an org: sign-ups are org-less.
+        s.access_allowed_owner_emails = Some("root@orgbase.test".into());
+    })
+    .await
+    else {
+        return;
+    };
+    for email in ["a@late.test", "b@sub.late.test", "unproven@late.test"] {
+        let (st, body) = app.signup_with(email, json!({})).await;
+        assert_eq!(st, 201, "{body}");
+        assert_eq!(body["organization"], serde_json::Value::Null);
+    }
+    app.verify_email("a@late.test").await;
+    app.verify_email("b@sub.late.test").await;
+    let admin = app.admin_token().await;
+    let (_, org) = app
+        .post("/api/v1/orgs", &admin, json!({"name": "Late"}))
+        .await;
+    let org_id = s(&org["id"]);
+    let domains = format!("/api/v1/orgs/{org_id}/domains");
+    app.post(
+        &domains,
+        &admin,
+        json!({"domain": "late.test", "role": "editor"}),
+    )
+    .await;
+    // Not before the claim is proven.
+    problem(
+        &app.post(
+            &format!("{domains}/late.test/backfill"),
+            &admin,
+            json!({"dry_run": true}),
+        )
+        .await,
+        409,
+        "domain_not_verified",
+    );
+    app.post(
+        &format!("/api/v1/admin/orgs/{org_id}/domains/late.test/approve"),
+        &admin,
+        json!({}),
+    )
+    .await;
+    let (st, dry) = app
+        .post(
+            &format!("{domains}/late.test/backfill"),
+            &admin,
+            json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(st, 200, "{dry}");
+    assert_eq!(dry["count"], 2, "{dry}");
+    let mut emails: Vec<String> = dry["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| s(&u["email"]))
+        .collect();
+    emails.sort();
+    assert_eq!(emails, ["a@late.test", "b@sub.late.test"]);
+    let (_, members) = app
+        .get(&format!("/api/v1/orgs/{org_id}/members"), &admin)
+        .await;
+    assert_eq!(
+        members["items"].as_array().unwrap().len(),
+        1,
+        "a dry run adds nobody"
+    );
+
+    let (st, done) = app
+        .post(
+            &format!("{domains}/late.test/backfill"),
+            &admin,
+            json!({"dry_run": false}),
+        )
+        .await;
+    assert_eq!(st, 200, "{done}");
+    assert_eq!(done["count"], 2);
+    let (_, members) = app
+        .get(&format!("/api/v1/orgs/{org_id}/members"), &admin)
+        .await;
+    assert_eq!(members["items"].as_array().unwrap().len(), 3, "{members}");
+    let (_, events) = app
+        .get(
+            &format!("/api/v1/orgs/{org_id}/audit?action=domain.backfill"),
+            &admin,
+        )
+        .await;
+    assert_eq!(events["items"].as_array().unwrap().len(), 1, "{events}");
+    assert_eq!(events["items"][0]["details"]["added"], 2);
+    let (_, again) = app
+        .post(
+            &format!("{domains}/late.test/backfill"),
+            &admin,
+            json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(again["count"], 0, "{again}");
 }

@@ -232,6 +232,55 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The link of the newest mail of `kind` (`email_verification`, ...) queued for
+    /// `to`, read from the outbox as an operator would (the links are sealed with the
+    /// test master key).
+    pub async fn mailed_link(&self, to: &str, kind: &str) -> Option<String> {
+        use orgbase_service::secrets::{MasterKey, SecretBox};
+        let sealer = SecretBox::new(&MasterKey::from_env_value(TEST_MASTER_KEY).unwrap());
+        let mails = self
+            .store
+            .outbox(None, orgbase_domain::PageRequest::first(200))
+            .await
+            .unwrap()
+            .items;
+        mails
+            .into_iter()
+            .rev()
+            .find(|m| {
+                m.recipient.as_str() == to && m.kind.as_str() == kind && !m.link_sealed.is_empty()
+            })
+            .map(|m| {
+                sealer
+                    .open_for(&format!("mail:{}", m.id), &m.link_sealed)
+                    .unwrap()
+            })
+    }
+
+    /// The token of that link (`…?token=<this>`).
+    pub async fn mailed_token(&self, to: &str, kind: &str) -> Option<String> {
+        let link = self.mailed_link(to, kind).await?;
+        link.split_once("token=").map(|(_, t)| t.to_string())
+    }
+
+    /// Proves `to`'s address with the link mailed to it; the answer of verify-email.
+    pub async fn verify_email(&self, to: &str) -> Value {
+        let token = self
+            .mailed_token(to, "email_verification")
+            .await
+            .unwrap_or_else(|| panic!("no verification mail to {to}"));
+        let (st, body) = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/verify-email",
+                None,
+                Some(json!({"token": token})),
+            )
+            .await;
+        assert_eq!(st, 200, "{body}");
+        body
+    }
+
     /// Stops this server's mail worker at once, wherever it is (as a kill -9 would).
     pub fn kill_mail_worker(&mut self) {
         if let Some(w) = self.mail_worker.take() {

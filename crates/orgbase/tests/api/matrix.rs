@@ -164,6 +164,8 @@ enum Make {
     DeclineToken,
     /// The body sets a password with a new one-time link of org C.
     PasswordLink,
+    /// The body proves a new user's address with the link mailed at sign-up.
+    VerifyEmailToken,
     /// The token is a new session of the caller (it is ended).
     OwnSession,
     /// The body changes the caller's password (the calling session stays).
@@ -210,6 +212,8 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/signup", Public, Make::Body(|_, n| Some(json!({"email": format!("signup-{n}@example.com"), "password": "password-123", "name": "New Person"})))),
     route("POST", "/api/v1/auth/login", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email, "password": "password-123"})))),
     route("POST", "/api/v1/auth/set-password", Public, Make::PasswordLink),
+    route("POST", "/api/v1/auth/verify-email", Public, Make::VerifyEmailToken),
+    route("POST", "/api/v1/me/verify-email", SignedIn, NO_BODY),
     route("POST", "/api/v1/auth/password-reset", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email})))),
     route("POST", "/api/v1/auth/logout", SignedIn, Make::OwnSession),
     route("GET", "/api/v1/me", SignedIn, NO_BODY),
@@ -236,6 +240,7 @@ static ROUTES: &[Route] = &[
     route("DELETE", "/api/v1/orgs/{org}/domains/{domain}", At(P::DomainsManage, Org), Make::Domain),
     // Verifying a claim that is verified already answers without asking DNS.
     route("POST", "/api/v1/orgs/{org}/domains/{domain}/verify", At(P::DomainsManage, Org), Make::VerifiedDomain),
+    route("POST", "/api/v1/orgs/{org}/domains/{domain}/backfill", At(P::DomainsManage, Org), Make::VerifiedDomain),
     route("GET", "/api/v1/orgs/{org}/invitations", At(P::InvitationsManage, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/invitations", At(P::InvitationsManage, Org), Make::Body(|_, n| Some(json!({"email": format!("invitee-{n}@example.net"), "role": "viewer"})))),
     route("POST", "/api/v1/orgs/{org}/invitations/{id}/resend", At(P::InvitationsManage, Org), Make::Invitation),
@@ -640,7 +645,8 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
             }
             Call {
                 path: fill(r.path, fx, &[("{domain}", &domain)]),
-                ..plain(None)
+                // Backfill takes a dry run; verify reads no body.
+                ..plain(Some(json!({"dry_run": true})))
             }
         }
         Make::NewMember(at) => {
@@ -688,6 +694,23 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
             )
             .await;
             plain(Some(json!({"token": s(&inv["token"])})))
+        }
+        Make::VerifyEmailToken => {
+            let email = format!("verifies-{n}@example.net");
+            let (st, made) = app
+                .call(
+                    Method::POST,
+                    "/api/v1/auth/signup",
+                    None,
+                    Some(json!({"email": email, "password": "password-123", "name": "Verifies"})),
+                )
+                .await;
+            assert_eq!(st, StatusCode::CREATED, "{made}");
+            let token = app
+                .mailed_token(&email, "email_verification")
+                .await
+                .unwrap();
+            plain(Some(json!({"token": token})))
         }
         Make::PasswordLink => {
             let (st, made) = app

@@ -125,7 +125,16 @@ impl SmtpServer {
         *self.mode.lock().unwrap() = mode;
     }
 
+    /// The mails received, without the verification mails every sign-up queues.
     pub fn inbox(&self) -> Vec<Received> {
+        self.all_mail()
+            .into_iter()
+            .filter(|m| !decode_qp(&m.data).contains("/verify-email?token="))
+            .collect()
+    }
+
+    /// Every mail received.
+    pub fn all_mail(&self) -> Vec<Received> {
         self.inbox.lock().unwrap().clone()
     }
 

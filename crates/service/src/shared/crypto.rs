@@ -121,6 +121,7 @@ pub enum TokenKind {
     ApiKey,
     Invitation,
     PasswordLink,
+    EmailLink,
 }
 
 impl TokenKind {
@@ -130,6 +131,7 @@ impl TokenKind {
             TokenKind::ApiKey => "obk_",
             TokenKind::Invitation => "obi_",
             TokenKind::PasswordLink => "obp_",
+            TokenKind::EmailLink => "obe_",
         }
     }
 

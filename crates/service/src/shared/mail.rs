@@ -55,6 +55,7 @@ pub trait Mailer: Send + Sync + 'static {
 pub struct Templates {
     invitation: [String; 3],
     password_reset: [String; 3],
+    email_verification: [String; 3],
 }
 
 const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
@@ -72,6 +73,11 @@ impl Default for Templates {
                 include_str!("../../templates/password_reset/subject.txt"),
                 include_str!("../../templates/password_reset/body.txt"),
                 include_str!("../../templates/password_reset/body.html"),
+            ]),
+            email_verification: own([
+                include_str!("../../templates/email_verification/subject.txt"),
+                include_str!("../../templates/email_verification/body.txt"),
+                include_str!("../../templates/email_verification/body.html"),
             ]),
         }
     }
@@ -117,6 +123,7 @@ impl Templates {
         match kind {
             MailKind::Invitation => &self.invitation,
             MailKind::PasswordReset => &self.password_reset,
+            MailKind::EmailVerification => &self.email_verification,
         }
     }
 
@@ -124,6 +131,7 @@ impl Templates {
         match kind {
             MailKind::Invitation => &mut self.invitation,
             MailKind::PasswordReset => &mut self.password_reset,
+            MailKind::EmailVerification => &mut self.email_verification,
         }
     }
 

@@ -16,7 +16,7 @@ use crate::{Result, StoreError};
 pub(crate) type DbRow = <Db as sqlx::Database>::Row;
 
 pub(crate) const USER_COLS: &str = "u.id, u.email, u.name, u.is_system_admin, u.enabled, \
-    u.home_org_id, u.created_at, u.updated_at, u.last_login_at";
+    u.home_org_id, u.email_verified_at, u.created_at, u.updated_at, u.last_login_at";
 pub(crate) const ORG_COLS: &str = "o.id, o.slug, o.name, o.description, o.is_system, o.status, o.owner_id, \
     o.default_framework, o.default_language_model, o.public, o.signup_enabled, o.signup_key, \
     o.signup_role, o.config, o.created_at, o.updated_at, o.deleted_at";
@@ -46,6 +46,7 @@ pub(crate) fn user_from(r: &DbRow) -> Result<User> {
         is_system_admin: r.try_get("is_system_admin")?,
         enabled: r.try_get("enabled")?,
         home_org_id: r.try_get::<Option<Uuid>, _>("home_org_id")?.map(OrgId),
+        email_verified_at: ts_opt(r, "email_verified_at")?,
         created_at: ts(r, "created_at")?,
         updated_at: ts(r, "updated_at")?,
         last_login_at: ts_opt(r, "last_login_at")?,

@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKeyAuth, ApiKeyId, Email, OrgId, Page, PageRequest, PasswordHash, PasswordToken, Session,
-    SessionAuth, SessionId, Timestamp, User, UserId,
+    ApiKeyAuth, ApiKeyId, Email, EmailToken, OrgId, Page, PageRequest, PasswordHash, PasswordToken,
+    Session, SessionAuth, SessionId, Timestamp, User, UserId,
 };
 use sqlx::Row;
 use uuid::Uuid;
@@ -71,6 +71,23 @@ pub(crate) async fn users(c: &mut DbConn, page: PageRequest) -> Result<Page<User
     Ok(Page::from_overfetch(items, page.limit, |u| u.id.0))
 }
 
+pub(crate) async fn orgless_verified_users_in(c: &mut DbConn, domain: &str) -> Result<Vec<User>> {
+    // Domains hold no LIKE wildcards (letters, digits, '-', '.'); the caller checks
+    // each address against the domain rule again.
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.email_verified_at IS NOT NULL AND u.enabled = TRUE \
+         AND (u.email LIKE $1 OR u.email LIKE $2) \
+         AND NOT EXISTS (SELECT 1 FROM org_members m WHERE m.user_id = u.id) \
+         ORDER BY u.id LIMIT 1000"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(format!("%@{domain}"))
+        .bind(format!("%.{domain}"))
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(user_from).collect()
+}
+
 pub(crate) async fn count_system_admins(c: &mut DbConn) -> Result<i64> {
     let sql = "SELECT COUNT(*) AS n FROM users WHERE is_system_admin = TRUE AND enabled = TRUE";
     Ok(sqlx::query(sql).fetch_one(c).await?.try_get("n")?)
@@ -132,6 +149,7 @@ reads!(UserReads {
     fn password_hash(&self, user: UserId) -> Option<PasswordHash>;
     fn users(&self, page: PageRequest) -> Page<User>;
     fn count_system_admins(&self) -> i64;
+    fn orgless_verified_users_in(&self, domain: &str) -> Vec<User>;
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Option<SessionAuth>;
     fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Option<ApiKeyAuth>;
 });
@@ -141,8 +159,8 @@ impl crate::UserWrites for SqlTx {
     async fn insert_user(&mut self, u: &User, hash: Option<&PasswordHash>) -> Result<bool> {
         let r = sqlx::query(
             "INSERT INTO users (id, email, name, password_hash, is_system_admin, enabled, home_org_id, \
-             created_at, updated_at, last_login_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (email) DO NOTHING",
+             created_at, updated_at, last_login_at, email_verified_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (email) DO NOTHING",
         )
         .bind(u.id.0)
         .bind(u.email.as_str())
@@ -154,9 +172,65 @@ impl crate::UserWrites for SqlTx {
         .bind(u.created_at.as_millis())
         .bind(u.updated_at.as_millis())
         .bind(u.last_login_at.map(Timestamp::as_millis))
+        .bind(u.email_verified_at.map(Timestamp::as_millis))
         .execute(self.c())
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn set_email_verified(
+        &mut self,
+        user: UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET email_verified_at = $1, updated_at = $1 \
+             WHERE id = $2 AND email = $3 AND email_verified_at IS NULL",
+        )
+        .bind(at.as_millis())
+        .bind(user.0)
+        .bind(email.as_str())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_email_token(&mut self, t: &EmailToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO email_tokens (token_hash, user_id, email, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&t.token_hash)
+        .bind(t.user_id.0)
+        .bind(t.email.as_str())
+        .bind(t.created_at.as_millis())
+        .bind(t.expires_at.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(())
+    }
+
+    async fn take_email_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(UserId, Email)>> {
+        let row = sqlx::query(
+            "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING user_id, email, expires_at",
+        )
+        .bind(token_hash)
+        .fetch_optional(self.c())
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        let expires: i64 = r.try_get("expires_at")?;
+        if expires <= now.as_millis() {
+            return Ok(None);
+        }
+        Ok(Some((
+            UserId(r.try_get("user_id")?),
+            Email::from_trusted(r.try_get("email")?),
+        )))
     }
 
     async fn set_password_hash(

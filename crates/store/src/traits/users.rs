@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKeyAuth, Email, OrgId, Page, PageRequest, PasswordHash, PasswordToken, Session, SessionAuth,
-    SessionId, Timestamp, User, UserId,
+    ApiKeyAuth, Email, EmailToken, OrgId, Page, PageRequest, PasswordHash, PasswordToken, Session,
+    SessionAuth, SessionId, Timestamp, User, UserId,
 };
 
 use crate::Result;
@@ -23,6 +23,9 @@ pub trait UserReads: Send + Sync {
     async fn users(&self, page: PageRequest) -> Result<Page<User>>;
     /// Enabled system admins.
     async fn count_system_admins(&self) -> Result<i64>;
+    /// Enabled users with a proven address in the domain (or a subdomain) who belong to
+    /// no org; at most 1000, oldest first.
+    async fn orgless_verified_users_in(&self, domain: &str) -> Result<Vec<User>>;
     /// The user behind a live (unexpired) session token hash.
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> Result<Option<SessionAuth>>;
     /// The user behind a live API key hash, with the key's last-used time.
@@ -54,6 +57,23 @@ pub trait UserWrites: Send {
     async fn delete_session(&mut self, id: SessionId) -> Result<()>;
     /// Ends every session of the user except `keep`; returns how many ended.
     async fn delete_sessions_of(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64>;
+
+    /// Marks the address proven, if it is still the user's address and not proven yet;
+    /// false otherwise.
+    async fn set_email_verified(
+        &mut self,
+        user: UserId,
+        email: &Email,
+        at: Timestamp,
+    ) -> Result<bool>;
+    async fn insert_email_token(&mut self, t: &EmailToken) -> Result<()>;
+    /// Deletes the token and returns its user and address when it was there and
+    /// unexpired.
+    async fn take_email_token(
+        &mut self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(UserId, Email)>>;
 
     async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()>;
     /// Deletes the token and returns its user when it was there and unexpired.
