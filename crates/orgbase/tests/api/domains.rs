@@ -47,6 +47,7 @@ impl Dns {
             .spawn()
             .expect("start dnsmasq");
         // Ready when it answers on its port.
+        let mut ready = false;
         for _ in 0..100 {
             if UdpSocket::bind("127.0.0.1:0")
                 .and_then(|s| {
@@ -59,11 +60,17 @@ impl Dns {
                 })
                 .is_ok()
             {
+                ready = true;
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
-        Dns(child)
+        let mut dns = Dns(child);
+        assert!(
+            ready && dns.0.try_wait().ok().flatten().is_none(),
+            "dnsmasq did not start on port {port}"
+        );
+        dns
     }
 }
 
@@ -74,16 +81,26 @@ impl Drop for Dns {
     }
 }
 
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
+/// A port free for both UDP and TCP (dnsmasq binds both), outside the ephemeral range
+/// the other tests' servers take theirs from, so nothing grabs it before dnsmasq does.
+fn free_dns_port() -> u16 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .subsec_nanos();
+    for i in 0..2000u32 {
+        let port = 20_000 + ((seed.wrapping_add(i.wrapping_mul(7919))) % 10_000) as u16;
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
+    panic!("no free port for dnsmasq");
 }
 
 async fn dns_proof_verifies_claims(b: Backend) {
-    let port = free_udp_port();
+    let port = free_dns_port();
     let Some(app) = spawn_with(b, |s| {
         s.dns_servers = Some(format!("127.0.0.1:{port}"));
         s.signup_mode = SignupModeArg::Restricted;
