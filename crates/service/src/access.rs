@@ -508,6 +508,8 @@ impl Access<'_> {
             let pt = PasswordToken {
                 token_hash: t.hash.clone(),
                 user_id: user.id,
+                // Handed to the admin, not mailed: it proves nothing about the address.
+                mailed: false,
                 created_at: now,
                 expires_at: now.plus_seconds(core.cfg.password_link_ttl_secs),
             };

@@ -317,6 +317,7 @@ impl Accounts<'_> {
             .insert_password_token(&PasswordToken {
                 token_hash: t.hash,
                 user_id: user.id,
+                mailed: true,
                 created_at: now,
                 expires_at,
             })
@@ -358,7 +359,7 @@ impl Accounts<'_> {
         let hash = core.hasher.hash(password.expose()).await?;
         let now = core.clock.now();
         let mut change = core.change(AuditCtx::anonymous(origin)).await?;
-        let Some(user) = change
+        let Some((user, mailed)) = change
             .take_password_token(&token_hash(token.trim()), now)
             .await?
         else {
@@ -370,11 +371,16 @@ impl Accounts<'_> {
         change.set_password_hash(user, &hash, now).await?;
         // Every session ends: whoever held one (perhaps the reason for a reset) is out.
         change.delete_sessions_of(user, None).await?;
-        // HOOK(e-mail verification): a link that was mailed to the address (a password
-        // reset) proves the address; mark it verified here. Links handed to an admin
-        // (`POST /orgs/{org}/users` without a password) prove nothing, so the token
-        // must first record how it was delivered.
         change.set_actor(user);
+        // A link mailed to the address (a reset) proves the address; one handed to an
+        // admin (`POST /orgs/{org}/users` without a password) proves nothing.
+        if mailed
+            && let Some(mut u) = change.user_by_id(user).await?
+            && !u.email_verified()
+        {
+            core.email_proven(&mut change, &mut u, "password_reset")
+                .await?;
+        }
         change
             .record(Event::new(AuditAction::UserPasswordSet, "user", user))
             .await?;

@@ -33,6 +33,11 @@ pub const SQLITE: &[Migration] = &[
         name: "email_verification",
         sql: include_str!("../migrations/sqlite/0005_email_verification.sql"),
     },
+    Migration {
+        version: 6,
+        name: "mailed_password_links",
+        sql: include_str!("../migrations/sqlite/0006_mailed_password_links.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -60,6 +65,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 5,
         name: "email_verification",
         sql: include_str!("../migrations/postgres/0005_email_verification.sql"),
+    },
+    Migration {
+        version: 6,
+        name: "mailed_password_links",
+        sql: include_str!("../migrations/postgres/0006_mailed_password_links.sql"),
     },
 ];
 

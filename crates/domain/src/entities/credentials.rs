@@ -82,6 +82,8 @@ pub struct EmailToken {
 pub struct PasswordToken {
     pub token_hash: String,
     pub user_id: UserId,
+    /// Mailed to the user's address (a reset): using it proves the address too.
+    pub mailed: bool,
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }

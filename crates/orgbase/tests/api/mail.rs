@@ -226,10 +226,11 @@ async fn reset_mail_link_works_once_and_ends_sessions(b: Backend) {
     assert_eq!(app.get("/api/v1/me", &alice.token).await.0, 401);
     assert_eq!(app.get("/api/v1/me", &second).await.0, 401);
     assert_eq!(app.login("alice@example.com", "password-123").await.0, 401);
-    assert_eq!(
-        app.login("alice@example.com", "new-password-1").await.0,
-        200
-    );
+    let (st, fresh) = app.login("alice@example.com", "new-password-1").await;
+    assert_eq!(st, 200);
+    // The link was mailed to the address: using it proved the address.
+    let (_, me) = app.get("/api/v1/me", &s(&fresh["token"])).await;
+    assert_eq!(me["user"]["email_verified"], true, "{me}");
     // Once only.
     assert_eq!(set(token, "new-password-2").await.0, 404);
 

@@ -321,11 +321,12 @@ impl crate::UserWrites for SqlTx {
     }
 
     async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()> {
-        sqlx::query("INSERT INTO password_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        sqlx::query("INSERT INTO password_tokens (token_hash, user_id, created_at, expires_at, mailed) VALUES ($1, $2, $3, $4, $5)")
             .bind(&t.token_hash)
             .bind(t.user_id.0)
             .bind(t.created_at.as_millis())
             .bind(t.expires_at.as_millis())
+            .bind(t.mailed)
             .execute(self.c())
             .await?;
         Ok(())
@@ -335,18 +336,19 @@ impl crate::UserWrites for SqlTx {
         &mut self,
         token_hash: &str,
         now: Timestamp,
-    ) -> Result<Option<UserId>> {
+    ) -> Result<Option<(UserId, bool)>> {
         let row = sqlx::query(
-            "DELETE FROM password_tokens WHERE token_hash = $1 RETURNING user_id, expires_at",
+            "DELETE FROM password_tokens WHERE token_hash = $1 RETURNING user_id, expires_at, mailed",
         )
         .bind(token_hash)
         .fetch_optional(self.c())
         .await?;
         let Some(r) = row else { return Ok(None) };
         let expires: i64 = r.try_get("expires_at")?;
-        Ok((expires > now.as_millis())
-            .then(|| r.try_get("user_id").map(UserId))
-            .transpose()?)
+        if expires <= now.as_millis() {
+            return Ok(None);
+        }
+        Ok(Some((UserId(r.try_get("user_id")?), r.try_get("mailed")?)))
     }
 
     async fn delete_password_tokens_of(&mut self, user: UserId) -> Result<()> {

@@ -76,11 +76,12 @@ pub trait UserWrites: Send {
     ) -> Result<Option<(UserId, Email)>>;
 
     async fn insert_password_token(&mut self, t: &PasswordToken) -> Result<()>;
-    /// Deletes the token and returns its user when it was there and unexpired.
+    /// Deletes the token and returns its user, and whether it was mailed to them, when
+    /// it was there and unexpired.
     async fn take_password_token(
         &mut self,
         token_hash: &str,
         now: Timestamp,
-    ) -> Result<Option<UserId>>;
+    ) -> Result<Option<(UserId, bool)>>;
     async fn delete_password_tokens_of(&mut self, user: UserId) -> Result<()>;
 }

@@ -149,6 +149,7 @@ async fn password_links_are_single_use_and_expire(s: Arc<dyn Store>) {
     let link = |hash: &str| PasswordToken {
         token_hash: hash.into(),
         user_id: u.id,
+        mailed: hash == "once",
         created_at: t0(),
         expires_at: t0().plus_seconds(3600),
     };
@@ -156,14 +157,19 @@ async fn password_links_are_single_use_and_expire(s: Arc<dyn Store>) {
     tx.insert_password_token(&link("once")).await.unwrap();
     tx.insert_password_token(&link("late")).await.unwrap();
     tx.insert_password_token(&link("dropped")).await.unwrap();
+    tx.insert_password_token(&link("handed")).await.unwrap();
     tx.commit().await.unwrap();
 
     let mut tx = s.begin().await.unwrap();
     assert_eq!(
         tx.take_password_token("once", t0()).await.unwrap(),
-        Some(u.id)
+        Some((u.id, true))
     );
     assert_eq!(tx.take_password_token("once", t0()).await.unwrap(), None);
+    assert_eq!(
+        tx.take_password_token("handed", t0()).await.unwrap(),
+        Some((u.id, false))
+    );
     let after_expiry = t0().plus_seconds(3600);
     assert_eq!(
         tx.take_password_token("late", after_expiry).await.unwrap(),
