@@ -21,7 +21,107 @@ pub const TESTS: &[Test] = &[
         Sqlite,
         without_smtp_mails_stay_queued_and_the_cli_lists_them
     ),
+    test_on!(Sqlite, the_real_binary_killed_9_delivers_after_restart_once),
 ];
+
+/// The server binary itself, on a SQLite file, killed with SIGKILL: a mail committed
+/// before the kill is delivered after the restart, exactly once, and never again after
+/// a further kill and restart.
+async fn the_real_binary_killed_9_delivers_after_restart_once() {
+    use std::process::{Child, Command, Stdio};
+    let dir = std::env::temp_dir().join(format!("orgbase-kill9-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("kill9.db").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = |smtp: Option<String>| -> Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));
+        cmd.args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &db)
+            .env("ORGBASE_MASTER_KEY", TEST_MASTER_KEY)
+            .env("ORGBASE_ADMIN_EMAIL", "root@kill9.test")
+            .env("ORGBASE_ADMIN_PASSWORD", "root-password-1")
+            .env("ORGBASE_ARGON2_MEMORY_KIB", "64")
+            .env("ORGBASE_ARGON2_ITERATIONS", "1")
+            .env("ORGBASE_MAIL_POLL_MS", "100")
+            .env("ORGBASE_LOG", "warn")
+            .env_remove("ORGBASE_SMTP_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some(url) = smtp {
+            cmd.env("ORGBASE_SMTP_URL", url)
+                .env("ORGBASE_MAIL_FROM", FROM);
+        }
+        cmd.spawn().unwrap()
+    };
+    let http = reqwest::Client::new();
+    let ready = |http: reqwest::Client, base: String| async move {
+        for _ in 0..200 {
+            if http.get(format!("{base}/healthz")).send().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not start");
+    };
+
+    // 1. No SMTP: the invitation mail is committed to the outbox; then SIGKILL.
+    let mut server = start(None);
+    ready(http.clone(), base.clone()).await;
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "root@kill9.test", "password": "root-password-1"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = s(&login["token"]);
+    let org: serde_json::Value = http
+        .post(format!("{base}/api/v1/orgs"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Kill Nine"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let invited = http
+        .post(format!("{base}/api/v1/orgs/{}/invitations", s(&org["id"])))
+        .bearer_auth(&token)
+        .json(&json!({"email": "survivor@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invited.status(), 201);
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+
+    // 2. Restarted with SMTP: delivered once.
+    let smtp = SmtpServer::start(Mode::Accept).await;
+    let mut server = start(Some(smtp.url()));
+    ready(http.clone(), base.clone()).await;
+    let inbox = smtp.wait_for(1).await;
+    assert_eq!(inbox[0].to, vec!["survivor@example.com".to_string()]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // 3. Killed and restarted again: nothing is sent twice.
+    let mut server = start(Some(smtp.url()));
+    ready(http.clone(), base.clone()).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(smtp.inbox().len(), 1, "delivered exactly once across kills");
+    let _ = std::fs::remove_dir_all(&dir);
+}
 
 const FROM: &str = "Orgbase <noreply@orgbase.test>";
 
