@@ -495,8 +495,10 @@ pub struct ApiKeyCreatedView {
 pub struct InvitationCreatedView {
     #[serde(flatten)]
     pub invitation: InvitationView,
-    pub token: String,
-    pub accept_url: String,
+    /// Only when no mail is configured: then pass the link on yourself (it proves
+    /// nothing about the address). With mail, the link goes only to the invitee.
+    pub token: Option<String>,
+    pub accept_url: Option<String>,
 }
 
 impl From<orgbase_service::InvitationCreated> for InvitationCreatedView {

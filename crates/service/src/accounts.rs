@@ -87,8 +87,12 @@ impl Accounts<'_> {
 
         let hash = core.hasher.hash(password.expose()).await?;
         let mut user = User::new(UserId::new(now), email, name, false, now);
-        // An invitation was mailed to this address: using its token proves it.
-        if matches!(outcome, SignupOutcome::Invitation) {
+        // An invitation mailed to this address, and shown to nobody else, proves it.
+        let mailed_only = invitation
+            .as_ref()
+            .and_then(Option::as_ref)
+            .is_some_and(|i| !i.link_shown);
+        if matches!(outcome, SignupOutcome::Invitation) && mailed_only {
             user.email_verified_at = Some(now);
         }
         let (session, token) = core.new_session(user.id, now)?;
@@ -369,8 +373,10 @@ impl Accounts<'_> {
             ));
         };
         change.set_password_hash(user, &hash, now).await?;
-        // Every session ends: whoever held one (perhaps the reason for a reset) is out.
+        // Every session and personal API key ends: whoever held one (perhaps the reason
+        // for a reset, say someone who signed up with this address first) is out.
         change.delete_sessions_of(user, None).await?;
+        change.delete_api_keys_of(user).await?;
         change.set_actor(user);
         // A link mailed to the address (a reset) proves the address; one handed to an
         // admin (`POST /orgs/{org}/users` without a password) proves nothing.

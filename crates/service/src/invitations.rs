@@ -27,8 +27,10 @@ pub struct InvitationInput {
 /// A new (or resent) invitation with its token, shown once.
 pub struct InvitationCreated {
     pub invitation: Invitation,
-    pub token: String,
-    pub accept_url: String,
+    /// Shown only when no mail is configured (then the admin passes the link on, and
+    /// using it proves nothing about the address); otherwise the link is only mailed.
+    pub token: Option<String>,
+    pub accept_url: Option<String>,
 }
 
 /// Invitations to an org.
@@ -47,6 +49,13 @@ impl Invitations<'_> {
         let core = self.0;
         let email = Email::parse(&input.email)?;
         core.cfg.policy.admits(&email)?;
+        // Each invitation is a mail: no inbox may be flooded with them.
+        core.limiter.check(
+            Action::InvitationMail,
+            access.actor().origin().client_addr.as_deref(),
+            Some(email.as_str()),
+            core.clock.now(),
+        )?;
         let role = input
             .role
             .as_deref()
@@ -87,6 +96,7 @@ impl Invitations<'_> {
             updated_at: now,
             expires_at: now.plus_seconds(core.cfg.invitation_ttl_secs),
             accepted_at: None,
+            link_shown: core.mailer.is_none(),
         };
         let mut change = core.change(access.audit()).await?;
         change.lock_org(org_id).await?;
@@ -116,10 +126,11 @@ impl Invitations<'_> {
             )
             .await?;
         change.commit().await?;
+        let shown = inv.link_shown;
         Ok(InvitationCreated {
             invitation: inv,
-            token: t.plaintext,
-            accept_url,
+            token: shown.then_some(t.plaintext),
+            accept_url: shown.then_some(accept_url),
         })
     }
 
@@ -149,10 +160,21 @@ impl Invitations<'_> {
         id: InvitationId,
     ) -> Result<InvitationCreated> {
         let now = self.0.clock.now();
+        if let Some(inv) = self.0.store.invitation(id).await?
+            && inv.org_id == access.org().id
+        {
+            self.0.limiter.check(
+                Action::InvitationMail,
+                access.actor().origin().client_addr.as_deref(),
+                Some(inv.email.as_str()),
+                now,
+            )?;
+        }
         let t = new_token(TokenKind::Invitation)?;
         let ttl = self.0.cfg.invitation_ttl_secs;
         let open = [InvitationStatus::Pending, InvitationStatus::Expired];
         let accept_url = self.accept_url(&t.plaintext);
+        let shown = self.0.mailer.is_none();
         let inv = self
             .change(
                 access,
@@ -161,16 +183,18 @@ impl Invitations<'_> {
                 AuditAction::InvitationResend,
                 |inv| {
                     inv.token_hash = t.hash.clone();
+                    inv.link_shown = shown;
                     inv.status = InvitationStatus::Pending;
                     inv.expires_at = now.plus_seconds(ttl);
                 },
                 Some(&accept_url),
             )
             .await?;
+        let shown = inv.link_shown;
         Ok(InvitationCreated {
             invitation: inv,
-            token: t.plaintext,
-            accept_url,
+            token: shown.then_some(t.plaintext),
+            accept_url: shown.then_some(accept_url),
         })
     }
 
@@ -274,8 +298,8 @@ impl Invitations<'_> {
                 .set_home_org(user.id, Some(org.id), core.clock.now())
                 .await?;
         }
-        // The invitation was mailed to this address: using it proves the address.
-        if !user.email_verified() {
+        // Mailed to this address, and shown to nobody else: using it proves the address.
+        if !inv.link_shown && !user.email_verified() {
             let mut user = user.clone();
             core.email_proven(&mut change, &mut user, "invitation")
                 .await?;

@@ -38,6 +38,11 @@ pub const SQLITE: &[Migration] = &[
         name: "mailed_password_links",
         sql: include_str!("../migrations/sqlite/0006_mailed_password_links.sql"),
     },
+    Migration {
+        version: 7,
+        name: "invitation_link_shown",
+        sql: include_str!("../migrations/sqlite/0007_invitation_link_shown.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -70,6 +75,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 6,
         name: "mailed_password_links",
         sql: include_str!("../migrations/postgres/0006_mailed_password_links.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "invitation_link_shown",
+        sql: include_str!("../migrations/postgres/0007_invitation_link_shown.sql"),
     },
 ];
 

@@ -67,6 +67,9 @@ pub struct Invitation {
     pub updated_at: Timestamp,
     pub expires_at: Timestamp,
     pub accepted_at: Option<Timestamp>,
+    /// The link was shown to the inviting admin (no mail configured), not only mailed:
+    /// using it then proves nothing about the address.
+    pub link_shown: bool,
 }
 
 impl Invitation {
@@ -98,6 +101,7 @@ mod tests {
 
     fn invitation(now: Timestamp) -> Invitation {
         Invitation {
+            link_shown: true,
             id: InvitationId::new(now),
             org_id: OrgId::new(now),
             workspace_id: None,

@@ -16,7 +16,57 @@ pub const TESTS: &[Test] = &[
     story!(signup_and_accept_races),
     story!(removal_and_role_change_revoke_open_invitations),
     story!(choosing_signup_keys_is_rate_limited),
+    story!(no_inbox_is_flooded_with_invitations),
 ];
+
+/// Found by an outside audit: 41 invitation mails to one address in a second, by
+/// resending and re-inviting. Invitation mails are limited per invited address.
+async fn no_inbox_is_flooded_with_invitations(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.rate_limits = "on".into()).await else {
+        return;
+    };
+    let owner = app.signup("owner@example.com", "Owner").await;
+    let org = format!("/api/v1/orgs/{}", owner.org_id);
+    let (st, inv) = app
+        .post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "target@example.net"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inv}");
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let (st, _) = app
+            .post(
+                &format!("{org}/invitations/{}/resend", s(&inv["id"])),
+                &owner.token,
+                json!({}),
+            )
+            .await;
+        statuses.push(st.as_u16());
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    problem(
+        &app.post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "target@example.net"}),
+        )
+        .await,
+        429,
+        "rate_limited",
+    );
+    // Other addresses are not affected.
+    let (st, _) = app
+        .post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "other@example.net"}),
+        )
+        .await;
+    assert_eq!(st, 201);
+}
 
 /// Found by an outside attack: a member removed (or demoted) while an older invitation
 /// was still pending used it to get back in. Removing or changing a member revokes

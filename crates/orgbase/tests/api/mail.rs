@@ -225,16 +225,20 @@ async fn invitation_mail_arrives_and_its_link_works_once(b: Backend) {
     assert!(mail.data.contains("Acme Research"), "{}", mail.data);
     assert!(mail.data.contains("text/html"), "{}", mail.data);
     assert_eq!(mail.distinct_links(), 1, "one link only: {}", mail.data);
-    // The API still answers the admin with the link, as before mail existed.
-    assert_eq!(mail.link(), s(&inv["accept_url"]));
+    // With mail, the link goes to the invitee only: the admin's answer has none, so
+    // using it proves the address (found by an outside audit: a link shown to the admin
+    // let any org owner "prove" addresses they do not own).
+    assert_eq!(inv["accept_url"], serde_json::Value::Null, "{inv}");
+    assert_eq!(inv["token"], serde_json::Value::Null, "{inv}");
     let token = mail.token();
 
-    // The link works once.
+    // The link works once, and proves the address.
     let (st, body) = app
         .signup_with("bob@example.com", json!({"invitation_token": token}))
         .await;
     assert_eq!(st, 201, "{body}");
     assert_eq!(body["organization"]["slug"], org.as_str());
+    assert_eq!(body["user"]["email_verified"], true, "{body}");
     let again = app
         .signup_with("bob2@example.com", json!({"invitation_token": token}))
         .await;
@@ -279,6 +283,12 @@ async fn reset_mail_link_works_once_and_ends_sessions(b: Backend) {
     let (st, second) = app.login("alice@example.com", "password-123").await;
     assert_eq!(st, 200);
     let second = s(&second["token"]);
+    let (st, key) = app
+        .post("/api/v1/me/api-keys", &alice.token, json!({"name": "kept"}))
+        .await;
+    assert_eq!(st, 201, "{key}");
+    let alice_key = s(&key["token"]);
+    assert_eq!(app.get("/api/v1/me", &alice_key).await.0, 200);
 
     let known = app
         .call(
@@ -322,6 +332,9 @@ async fn reset_mail_link_works_once_and_ends_sessions(b: Backend) {
         }
     };
     assert_eq!(set(token.clone(), "new-password-1").await.0, 204);
+    // Every session and personal API key ended (an outside audit kept a squatter's key
+    // alive through the real owner's reset).
+    assert_eq!(app.get("/api/v1/me", &alice_key).await.0, 401);
     // Every session ended.
     assert_eq!(app.get("/api/v1/me", &alice.token).await.0, 401);
     assert_eq!(app.get("/api/v1/me", &second).await.0, 401);

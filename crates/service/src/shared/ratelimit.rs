@@ -109,6 +109,9 @@ pub struct RateLimits {
     pub signup_key: ActionLimits,
     pub invitation: ActionLimits,
     pub password_reset: ActionLimits,
+    /// Invitation mails (create, resend): per inviting client, and per invited address,
+    /// so no inbox can be flooded with invitations.
+    pub invitation_mail: ActionLimits,
     /// The current-password check of a password change (the account is the user id).
     pub password_check: ActionLimits,
 }
@@ -122,6 +125,7 @@ impl RateLimits {
             signup_key: ActionLimits::DISABLED,
             invitation: ActionLimits::DISABLED,
             password_reset: ActionLimits::DISABLED,
+            invitation_mail: ActionLimits::DISABLED,
             password_check: ActionLimits::DISABLED,
         }
     }
@@ -133,6 +137,7 @@ impl RateLimits {
             Action::SignupKey => self.signup_key,
             Action::Invitation => self.invitation,
             Action::PasswordReset => self.password_reset,
+            Action::InvitationMail => self.invitation_mail,
             Action::PasswordCheck => self.password_check,
         }
     }
@@ -154,6 +159,8 @@ impl Default for RateLimits {
             // The address asked for, whether or not it has an account: one inbox
             // cannot be flooded, and the limit says nothing about who exists.
             password_reset: ActionLimits::new(Limit::new(10, HOUR), Limit::new(3, HOUR)),
+            // An admin inviting a department in a morning; one address, a few mails.
+            invitation_mail: ActionLimits::new(Limit::new(200, HOUR), Limit::new(5, HOUR)),
             // An office behind one address signs up its staff in a morning; the e-mail
             // being signed up: stops one inbox being signed up over and over.
             signup: ActionLimits::new(Limit::new(30, HOUR), Limit::new(5, HOUR)),
@@ -174,6 +181,7 @@ pub enum Action {
     SignupKey,
     Invitation,
     PasswordReset,
+    InvitationMail,
     PasswordCheck,
 }
 
@@ -185,6 +193,7 @@ impl Action {
             Action::SignupKey => "signup_key",
             Action::Invitation => "invitation",
             Action::PasswordReset => "password_reset",
+            Action::InvitationMail => "invitation_mail",
             Action::PasswordCheck => "password_check",
         }
     }

@@ -207,7 +207,7 @@ impl crate::AccessWrites for SqlTx {
     async fn insert_invitation(&mut self, i: &Invitation) -> Result<()> {
         let sql = format!(
             "INSERT INTO invitations ({INVITATION_COLS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         );
         sqlx::query(&sql)
             .bind(i.id.0)
@@ -223,6 +223,7 @@ impl crate::AccessWrites for SqlTx {
             .bind(i.updated_at.as_millis())
             .bind(i.expires_at.as_millis())
             .bind(i.accepted_at.map(Timestamp::as_millis))
+            .bind(i.link_shown)
             .execute(self.c())
             .await?;
         Ok(())
@@ -235,7 +236,7 @@ impl crate::AccessWrites for SqlTx {
     ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE invitations SET token_hash = $1, status = $2, updated_at = $3, expires_at = $4, \
-             accepted_at = $5 WHERE id = $6 AND status = $7",
+             accepted_at = $5, link_shown = $8 WHERE id = $6 AND status = $7",
         )
         .bind(&i.token_hash)
         .bind(i.status.as_str())
@@ -244,6 +245,7 @@ impl crate::AccessWrites for SqlTx {
         .bind(i.accepted_at.map(Timestamp::as_millis))
         .bind(i.id.0)
         .bind(expect.as_str())
+        .bind(i.link_shown)
         .execute(self.c())
         .await?;
         Ok(r.rows_affected() == 1)
@@ -268,6 +270,14 @@ impl crate::AccessWrites for SqlTx {
             .bind(now.as_millis())
             .bind(id)
             .bind(email.as_str())
+            .execute(self.c())
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn delete_api_keys_of(&mut self, user: UserId) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM api_keys WHERE user_id = $1")
+            .bind(user.0)
             .execute(self.c())
             .await?;
         Ok(r.rows_affected())

@@ -164,7 +164,7 @@ pub(crate) const DOMAIN_COLS: &str =
     "domain, org_id, auto_join, role, status, token, created_at, verified_at";
 
 pub(crate) const INVITATION_COLS: &str = "id, org_id, workspace_id, project_id, email, role, token_hash, status, \
-    invited_by, created_at, updated_at, expires_at, accepted_at";
+    invited_by, created_at, updated_at, expires_at, accepted_at, link_shown";
 
 pub(crate) fn invitation_from(r: &DbRow) -> Result<Invitation> {
     Ok(Invitation {
@@ -183,6 +183,7 @@ pub(crate) fn invitation_from(r: &DbRow) -> Result<Invitation> {
         updated_at: ts(r, "updated_at")?,
         expires_at: ts(r, "expires_at")?,
         accepted_at: ts_opt(r, "accepted_at")?,
+        link_shown: r.try_get("link_shown")?,
     })
 }
 

@@ -56,4 +56,6 @@ pub trait AccessWrites: Send {
     ) -> Result<u64>;
     async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()>;
     async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool>;
+    /// Revokes every personal API key of the user; how many.
+    async fn delete_api_keys_of(&mut self, user: UserId) -> Result<u64>;
 }
