@@ -85,7 +85,7 @@ async fn invitations_filter_by_status_and_change_once(s: Arc<dyn Store>) {
     let inviter = stored_user(&s, "admin@example.com").await;
     let (o, ws, _) = stored_org(&s, "acme", Some(inviter.id)).await;
     let inv = |n: u32, ttl: i64, status: InvitationStatus| Invitation {
-        link_shown: n % 2 == 0,
+        link_shown: n.is_multiple_of(2),
         id: InvitationId::new(t0()),
         org_id: o.id,
         workspace_id: (n == 0).then_some(ws.id),
