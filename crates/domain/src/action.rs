@@ -59,6 +59,7 @@ actions! {
     DomainAdd = "domain.add",
     DomainRemove = "domain.remove",
     DomainVerify = "domain.verify",
+    ConfigUpdate = "config.update",
     DomainBackfill = "domain.backfill",
     UserVerifyEmail = "user.verify_email",
     UserVerifyEmailRequest = "user.verify_email_request",

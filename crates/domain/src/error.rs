@@ -4,6 +4,9 @@
 pub enum ErrorKind {
     /// A value from outside did not parse or break a rule about its shape.
     Invalid,
+    /// A well-formed document whose content breaks its schema (an unknown key of the
+    /// org configuration, say).
+    Unprocessable,
     /// No credentials, or ones that do not identify anyone.
     Unauthenticated,
     /// Known and visible to the caller, but not theirs to do.

@@ -4,6 +4,7 @@
 //! ("parse, don't validate"), so the layers below never see an invalid e-mail or slug.
 
 pub mod action;
+pub mod config;
 pub mod email;
 pub mod entities;
 pub mod error;

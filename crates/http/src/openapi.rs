@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::handlers::{access, accounts, admin, hierarchy, orgs, system};
+use crate::handlers::{access, accounts, admin, config, hierarchy, orgs, system};
 use crate::problem::ProblemBody;
 
 #[derive(OpenApi)]
@@ -31,6 +31,7 @@ use crate::problem::ProblemBody;
         (name = "me", description = "The caller's own account and personal API keys"),
         (name = "orgs", description = "Organizations"),
         (name = "audit", description = "An organization's audit log"),
+        (name = "config", description = "An organization's configuration: providers, knowledge base, features, limits"),
         (name = "access", description = "Who gets in: signup settings, claimed domains, accounts made by admins"),
         (name = "invitations", description = "Invitations"),
         (name = "members", description = "Members at org, workspace and project scope"),
@@ -67,6 +68,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(o::restore_org))
         .routes(routes!(o::transfer_org))
         .routes(routes!(o::org_audit))
+        .routes(routes!(
+            config::get_config,
+            config::put_config,
+            config::patch_config
+        ))
         // who gets in
         .routes(routes!(a::get_signup, a::put_signup))
         .routes(routes!(a::list_domains, a::add_domain))

@@ -12,6 +12,9 @@ pub enum Error {
     /// Bad input with a specific code.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    /// A document that parses but breaks its schema.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     /// No or bad credentials. Deliberately says nothing about which.
     #[error("authentication required")]
     Unauthenticated,
@@ -79,6 +82,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Invalid(_) | Error::BadRequest { .. } => ErrorKind::Invalid,
+            Error::Unprocessable { .. } => ErrorKind::Unprocessable,
             Error::Unauthenticated | Error::BadCredentials => ErrorKind::Unauthenticated,
             Error::Forbidden { .. } => ErrorKind::Forbidden,
             Error::NotFound { .. } => ErrorKind::NotFound,
@@ -95,6 +99,7 @@ impl Error {
         match self {
             Error::Invalid(i) => i.code,
             Error::BadRequest { code, .. }
+            | Error::Unprocessable { code, .. }
             | Error::Forbidden { code, .. }
             | Error::NotFound { code, .. }
             | Error::Conflict { code, .. }

@@ -20,6 +20,7 @@ mod shared;
 mod access;
 mod accounts;
 mod admin;
+mod configuration;
 mod hierarchy;
 mod invitations;
 mod mail;
@@ -37,6 +38,7 @@ pub use access::{
 };
 pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
 pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};
+pub use configuration::Configuration;
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, MemberInput};
 pub use invitations::{InvitationCreated, InvitationInput, Invitations};
@@ -201,6 +203,10 @@ impl Services {
     /// The mail outbox: what is queued, and its delivery.
     pub fn mail(&self) -> Mail<'_> {
         Mail(&self.core)
+    }
+    /// The org's configuration document.
+    pub fn configuration(&self) -> Configuration<'_> {
+        Configuration(&self.core)
     }
 
     /// Delivers the outbox until the future is dropped: a pass whenever a change

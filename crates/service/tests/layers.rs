@@ -8,6 +8,7 @@ const CAPABILITIES: &[&str] = &[
     "access",
     "accounts",
     "admin",
+    "configuration",
     "hierarchy",
     "invitations",
     "mail",

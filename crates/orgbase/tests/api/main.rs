@@ -13,6 +13,7 @@ mod accounts;
 mod bad_input;
 mod cli;
 mod concurrency;
+mod config;
 mod domains;
 mod hardening;
 mod hierarchy;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         bad_input::TESTS,
         cli::TESTS,
         concurrency::TESTS,
+        config::TESTS,
         domains::TESTS,
         hardening::TESTS,
         hierarchy::TESTS,
