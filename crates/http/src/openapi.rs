@@ -73,6 +73,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
             config::put_config,
             config::patch_config
         ))
+        .routes(routes!(config::get_usage))
         // who gets in
         .routes(routes!(a::get_signup, a::put_signup))
         .routes(routes!(a::list_domains, a::add_domain))

@@ -33,7 +33,24 @@ fn context(org: OrgId, path: &str) -> String {
     format!("{org}:{path}")
 }
 
+/// Use of the org against each limit of its configuration (`None`: no limit).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Usage {
+    pub members: u64,
+    pub max_members: Option<u64>,
+}
+
 impl Configuration<'_> {
+    /// What the org uses against its limits.
+    pub async fn usage(&self, access: &OrgAccess<perm::ConfigManage>) -> Result<Usage> {
+        let org = access.org();
+        let members = self.0.store.count_active_members(org.id).await?;
+        Ok(Usage {
+            members: u64::try_from(members).unwrap_or(0),
+            max_members: crate::shared::provision::limits_of(org).max_members,
+        })
+    }
+
     /// The document, secrets masked.
     pub async fn get(&self, access: &OrgAccess<perm::ConfigManage>) -> Result<Value> {
         let stored = self.stored(&access.org().config)?;

@@ -171,8 +171,13 @@ impl Hierarchy<'_> {
         let now = core.clock.now();
         let m = Membership::active(scope, org_id, user.id, role, Some(access.actor().id()), now);
         let mut change = core.change(access.audit()).await?;
-        change.lock_org(org_id).await?;
-        if !matches!(scope, Scope::Org(_)) {
+        let org = change
+            .lock_org(org_id)
+            .await?
+            .ok_or_else(Error::org_not_found)?;
+        if matches!(scope, Scope::Org(_)) {
+            core.admit_member(&mut change, &org, user.id).await?;
+        } else {
             let in_org = change.membership(Scope::Org(org_id), user.id).await?;
             if !in_org.is_some_and(|m| m.is_active()) {
                 return Err(Error::conflict(

@@ -38,7 +38,7 @@ pub use access::{
 };
 pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
 pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};
-pub use configuration::Configuration;
+pub use configuration::{Configuration, Usage};
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, MemberInput};
 pub use invitations::{InvitationCreated, InvitationInput, Invitations};

@@ -113,6 +113,36 @@ pub async fn patch_config(
     Ok(Json(s.svc.configuration().patch(&access, patch).await?))
 }
 
+/// Use of one limit.
+#[derive(serde::Serialize, ToSchema)]
+pub struct UsedView {
+    pub used: u64,
+    /// `null`: no limit.
+    pub limit: Option<u64>,
+}
+
+/// What the organization uses against the limits of its configuration.
+#[derive(serde::Serialize, ToSchema)]
+pub struct UsageView {
+    pub members: UsedView,
+}
+
+/// Use against each limit (admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{org}/usage", tag = "config", params(OrgPath),
+    responses((status = 200, body = UsageView)))]
+pub async fn get_usage(
+    State(s): State<AppState>,
+    OrgAuth(access): OrgAuth<perm::ConfigManage>,
+) -> ApiResult<Json<UsageView>> {
+    let u = s.svc.configuration().usage(&access).await?;
+    Ok(Json(UsageView {
+        members: UsedView {
+            used: u.members,
+            limit: u.max_members,
+        },
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use utoipa::PartialSchema;

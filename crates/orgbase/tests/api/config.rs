@@ -7,7 +7,10 @@ use serde_json::{Value, json};
 use crate::harness::{Backend, Test, TestApp, problem, spawn};
 use crate::story;
 
-pub const TESTS: &[Test] = &[story!(config_is_validated_sealed_and_masked)];
+pub const TESTS: &[Test] = &[
+    story!(config_is_validated_sealed_and_masked),
+    story!(max_members_holds_on_every_path_and_under_races),
+];
 
 const OPENAI_KEY: &str = "sk-live-abcdefghijklmnop1234";
 const KB_KEY: &str = "kb-secret-zyxwvutsrqpo9876";
@@ -169,4 +172,107 @@ async fn config_is_validated_sealed_and_masked(b: Backend) {
         !text.contains(OPENAI_KEY) && !text.contains("sk-other-key"),
         "{text}"
     );
+}
+
+/// `limits.max_members` holds for every way in (signup key, invitation, admin add), and
+/// under concurrency: 20 parallel sign-ups against room for 10 leave exactly 10.
+async fn max_members_holds_on_every_path_and_under_races(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let owner = app.signup("owner@example.com", "Owner").await;
+    let org = format!("/api/v1/orgs/{}", owner.org_id);
+    let (st, _) = app
+        .call(
+            Method::PATCH,
+            &format!("{org}/config"),
+            Some(&owner.token),
+            Some(json!({"limits": {"max_members": 11}})),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, settings) = app
+        .call(
+            Method::PUT,
+            &format!("{org}/signup"),
+            Some(&owner.token),
+            Some(json!({"enabled": true, "key": "race-key-2026"})),
+        )
+        .await;
+    assert_eq!(st, 200, "{settings}");
+
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.signup_with(
+                &format!("racer{i}@example.com"),
+                json!({"signup_key": "race-key-2026"}),
+            )
+            .await
+        }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let joined = results.iter().filter(|(st, _)| st.as_u16() == 201).count();
+    let refused = results
+        .iter()
+        .filter(|(st, body)| st.as_u16() == 409 && body["code"] == "limit_exceeded")
+        .count();
+    assert_eq!((joined, refused), (10, 10), "{results:?}");
+    let (_, usage) = app.get(&format!("{org}/usage"), &owner.token).await;
+    assert_eq!(
+        usage["members"],
+        json!({"used": 11, "limit": 11}),
+        "{usage}"
+    );
+
+    // Full: an invitation cannot be accepted, an admin cannot add anyone.
+    let late = app.signup("late@example.com", "Late").await;
+    let (st, inv) = app
+        .post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "late@example.com"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inv}");
+    problem(
+        &app.post(
+            "/api/v1/invitations/accept",
+            &late.token,
+            json!({"token": inv["token"]}),
+        )
+        .await,
+        409,
+        "limit_exceeded",
+    );
+    let admin = app.admin_token().await;
+    problem(
+        &app.post(
+            &format!("{org}/members"),
+            &admin,
+            json!({"user_id": late.id, "role": "viewer"}),
+        )
+        .await,
+        409,
+        "limit_exceeded",
+    );
+    // No limit: they get in.
+    app.call(
+        Method::PATCH,
+        &format!("{org}/config"),
+        Some(&owner.token),
+        Some(json!({"limits": {"max_members": null}})),
+    )
+    .await;
+    let (st, _) = app
+        .post(
+            "/api/v1/invitations/accept",
+            &late.token,
+            json!({"token": inv["token"]}),
+        )
+        .await;
+    assert_eq!(st, 200);
 }

@@ -238,6 +238,7 @@ static ROUTES: &[Route] = &[
     route("GET", "/api/v1/orgs/{org}/config", At(P::ConfigManage, Org), NO_BODY),
     route("PUT", "/api/v1/orgs/{org}/config", At(P::ConfigManage, Org), Make::Body(|_, _| Some(json!({"features": {"rag_enabled": true}})))),
     route("PATCH", "/api/v1/orgs/{org}/config", At(P::ConfigManage, Org), Make::Body(|_, n| Some(json!({"limits": {"max_assistants": n}})))),
+    route("GET", "/api/v1/orgs/{org}/usage", At(P::ConfigManage, Org), NO_BODY),
     route("GET", "/api/v1/orgs/{org}/domains", At(P::OrgRead, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/domains", At(P::DomainsManage, Org), Make::Body(|_, n| Some(json!({"domain": format!("claim-{n}.matrix-domains.test")})))),
     route("DELETE", "/api/v1/orgs/{org}/domains/{domain}", At(P::DomainsManage, Org), Make::Domain),

@@ -130,6 +130,36 @@ impl Core {
         Ok(org)
     }
 
+    /// Refuses a new member beyond the org's `limits.max_members` (409 `limit_exceeded`).
+    /// Call it under the org's lock (`lock_org`), before the membership is written: the
+    /// lock serializes joins, so concurrent joins cannot pass the limit together. A user
+    /// who is a member already does not count again.
+    pub(crate) async fn admit_member(
+        &self,
+        change: &mut Change<'_>,
+        org: &Org,
+        user: UserId,
+    ) -> Result<()> {
+        let Some(max) = limits_of(org).max_members else {
+            return Ok(());
+        };
+        if change
+            .membership(Scope::Org(org.id), user)
+            .await?
+            .is_some_and(|m| m.is_active())
+        {
+            return Ok(());
+        }
+        let members = u64::try_from(change.count_active_members(org.id).await?).unwrap_or(0);
+        if members >= max {
+            return Err(Error::conflict(
+                "limit_exceeded",
+                format!("max_members: the organization has {members} of {max} members"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Makes a user a member of an org with a role, recorded as `action`
     /// (`member.add` when someone adds them, `member.join` when they join by a key
     /// or a domain). The org is locked against concurrent changes.
@@ -147,6 +177,7 @@ impl Core {
             .lock_org(org)
             .await?
             .ok_or_else(Error::org_not_found)?;
+        self.admit_member(change, &org, user).await?;
         let invited_by = match action {
             AuditAction::MemberAdd => change.ctx().user,
             _ => None,
@@ -184,6 +215,7 @@ impl Core {
         if org.is_deleted() {
             return Err(Refusal::InvitationNotFound.into());
         }
+        self.admit_member(change, &org, user.id).await?;
         let mut accepted = inv.clone();
         accepted.status = InvitationStatus::Accepted;
         accepted.accepted_at = Some(now);
@@ -279,4 +311,14 @@ async fn grant(
     }
     change.upsert_membership(&m).await?;
     Ok(())
+}
+
+/// The org's limits from its configuration (none when it has none, or it does not parse).
+pub(crate) fn limits_of(org: &Org) -> orgbase_domain::config::Limits {
+    if org.config.as_object().is_none_or(|o| o.is_empty()) {
+        return Default::default();
+    }
+    orgbase_domain::config::OrgConfig::parse(&org.config)
+        .map(|c| c.limits)
+        .unwrap_or_default()
 }

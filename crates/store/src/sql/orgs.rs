@@ -178,6 +178,15 @@ pub(crate) async fn count_owned_live_orgs(c: &mut DbConn, user: UserId) -> Resul
         .try_get("n")?)
 }
 
+pub(crate) async fn count_active_members(c: &mut DbConn, org: OrgId) -> Result<i64> {
+    let sql = "SELECT COUNT(*) AS n FROM org_members WHERE org_id = $1 AND status = 'active'";
+    Ok(sqlx::query(sql)
+        .bind(org.0)
+        .fetch_one(c)
+        .await?
+        .try_get("n")?)
+}
+
 pub(crate) async fn slugs_like(c: &mut DbConn, base: &Slug) -> Result<Vec<String>> {
     // A range, not LIKE, so the unique index answers it ('.' sorts right after '-';
     // slugs use byte order on both engines).
@@ -201,6 +210,7 @@ reads!(OrgReads {
     fn orgs_of(&self, user: UserId, page: PageRequest) -> Page<OrgWithRole>;
     fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Page<Org>;
     fn count_owned_live_orgs(&self, user: UserId) -> i64;
+    fn count_active_members(&self, org: OrgId) -> i64;
     fn slugs_like(&self, base: &Slug) -> Vec<String>;
 });
 

@@ -45,6 +45,8 @@ pub trait OrgReads: Send + Sync {
     async fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Result<Page<Org>>;
     /// Orgs the user owns that are neither deleted nor the system org.
     async fn count_owned_live_orgs(&self, user: UserId) -> Result<i64>;
+    /// Active org-scope memberships of the org (its members).
+    async fn count_active_members(&self, org: OrgId) -> Result<i64>;
     /// Slugs equal to `base` or of the form `base-N`.
     async fn slugs_like(&self, base: &Slug) -> Result<Vec<String>>;
 }
