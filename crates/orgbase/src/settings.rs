@@ -120,6 +120,10 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_PUBLIC_EMAIL_DOMAINS", global = true)]
     pub public_email_domains: Option<String>,
 
+    /// Organizations one user may own (the system org and deleted ones aside). Unset: any.
+    #[arg(long, env = "ORGBASE_MAX_ORGS_PER_USER", global = true)]
+    pub max_orgs_per_user: Option<u64>,
+
     /// Domain claims one organization may hold, pending or verified.
     #[arg(
         long,
@@ -309,6 +313,7 @@ impl Settings {
             dns_servers: None,
             public_email_domains: None,
             max_domains_per_org: 20,
+            max_orgs_per_user: None,
             trusted_proxies: None,
             master_key: None,
             master_key_file: None,
@@ -357,6 +362,7 @@ impl Settings {
                 }),
             public_email_domains: DomainList::parse(&csv(&self.public_email_domains)),
             max_domains_per_org: self.max_domains_per_org,
+            max_orgs_per_user: self.max_orgs_per_user,
             ..defaults
         }
     }

@@ -78,6 +78,8 @@ pub struct Config {
     pub public_email_domains: DomainList,
     /// Domain claims (pending or verified) one org may hold.
     pub max_domains_per_org: usize,
+    /// Organizations one user may own (system org and deleted ones aside); `None`: any.
+    pub max_orgs_per_user: Option<u64>,
 }
 
 impl Default for Config {
@@ -93,6 +95,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".to_string(),
             public_email_domains: DomainList::default(),
             max_domains_per_org: 20,
+            max_orgs_per_user: None,
         }
     }
 }

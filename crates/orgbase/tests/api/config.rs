@@ -10,7 +10,37 @@ use crate::story;
 pub const TESTS: &[Test] = &[
     story!(config_is_validated_sealed_and_masked),
     story!(max_members_holds_on_every_path_and_under_races),
+    story!(max_orgs_per_user_holds_under_races),
 ];
+
+/// `ORGBASE_MAX_ORGS_PER_USER`: 12 parallel creations by one user with room for 3
+/// more leave exactly 3 (the personal org counts).
+async fn max_orgs_per_user_holds_under_races(b: Backend) {
+    let Some(app) = crate::harness::spawn_with(b, |s| s.max_orgs_per_user = Some(4)).await else {
+        return;
+    };
+    let user = app.signup("maker@example.com", "Maker").await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let (app, token) = (app.clone(), user.token.clone());
+        tasks.push(tokio::spawn(async move {
+            app.post("/api/v1/orgs", &token, json!({"name": format!("Org {i}")}))
+                .await
+        }));
+    }
+    let mut made = 0;
+    for t in tasks {
+        let (st, body) = t.await.unwrap();
+        match st.as_u16() {
+            201 => made += 1,
+            _ => assert_eq!(body["code"], "limit_exceeded", "{body}"),
+        }
+    }
+    assert_eq!(made, 3);
+    let (_, mine) = app.get("/api/v1/orgs", &user.token).await;
+    assert_eq!(mine["items"].as_array().unwrap().len(), 4, "{mine}");
+}
 
 const OPENAI_KEY: &str = "sk-live-abcdefghijklmnop1234";
 const KB_KEY: &str = "kb-secret-zyxwvutsrqpo9876";

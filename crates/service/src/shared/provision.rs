@@ -47,6 +47,19 @@ impl Core {
         is_system: bool,
     ) -> Result<Org> {
         let name = Name::parse(&input.name, "name")?;
+        if let (Some(owner), Some(max)) = (owner, self.cfg.max_orgs_per_user)
+            && !is_system
+        {
+            // Counted under the owner's lock: parallel creations cannot pass together.
+            change.lock_user(owner).await?;
+            let owned = u64::try_from(change.count_owned_live_orgs(owner).await?).unwrap_or(0);
+            if owned >= max {
+                return Err(Error::conflict(
+                    "limit_exceeded",
+                    format!("max_orgs_per_user: this user owns {owned} of {max} organizations"),
+                ));
+            }
+        }
         let description =
             Description::parse(input.description.as_deref().unwrap_or(""), "description")?;
         let asked = match &input.slug {

@@ -9,7 +9,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use super::rows::{USER_COLS, after, overfetch, ts_opt, user_from};
-use super::{DbConn, SqlTx};
+use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::Result;
 
 pub(crate) async fn user_by_id(c: &mut DbConn, id: UserId) -> Result<Option<User>> {
@@ -176,6 +176,17 @@ impl crate::UserWrites for SqlTx {
         .execute(self.c())
         .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn lock_user(&mut self, id: UserId) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1{LOCK_SUFFIX}");
+        sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(self.c())
+            .await?
+            .as_ref()
+            .map(user_from)
+            .transpose()
     }
 
     async fn set_email_verified(

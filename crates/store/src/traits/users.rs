@@ -58,6 +58,9 @@ pub trait UserWrites: Send {
     /// Ends every session of the user except `keep`; returns how many ended.
     async fn delete_sessions_of(&mut self, user: UserId, keep: Option<SessionId>) -> Result<u64>;
 
+    /// The user, locked against concurrent changes on PostgreSQL (SQLite serializes
+    /// writers anyway): what one user may do only so often is counted under it.
+    async fn lock_user(&mut self, id: UserId) -> Result<Option<User>>;
     /// Marks the address proven, if it is still the user's address and not proven yet;
     /// false otherwise.
     async fn set_email_verified(
