@@ -378,14 +378,8 @@ impl Access<'_> {
         let mut users = Vec::new();
         for u in core.store.orgless_verified_users_in(&claim.domain).await? {
             // The nearest proven claim decides: `it.aarhus.dk` may belong to another org.
-            let mut nearest = None;
-            for d in domain_parents(u.email.domain()) {
-                if let Some(c) = core.store.verified_domain(d).await? {
-                    nearest = Some(c.org_id);
-                    break;
-                }
-            }
-            if nearest == Some(org) {
+            let deciding = core.deciding_claim(u.email.domain()).await?;
+            if deciding.is_some_and(|c| c.org_id == org) {
                 users.push(u);
             }
         }
@@ -458,9 +452,10 @@ impl Access<'_> {
         }
         core.cfg.policy.admits(&email)?;
         if !access.is_system_admin() {
-            // Only a proven claim lets an org make accounts for addresses it owns.
-            let domains = core.store.domains_of(access.org().id).await?;
-            if !domains.iter().any(|d| d.is_verified() && d.covers(&email)) {
+            // Only the proven claim that decides for the address's domain lets an org
+            // make accounts there (not a parent's owner in another org's subdomain).
+            let deciding = core.deciding_claim(email.domain()).await?;
+            if !deciding.is_some_and(|c| c.org_id == access.org().id) {
                 return Err(Error::forbidden(
                     "domain_not_claimed",
                     "the e-mail must be in one of the organization's verified domains",

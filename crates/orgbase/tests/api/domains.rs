@@ -289,6 +289,37 @@ async fn public_providers_and_other_orgs_subdomains_are_refused(b: Backend) {
         .await;
     assert_eq!(st, 201, "{d}");
     assert_eq!(d["status"], "pending");
+    // ... and approve it: then the subdomain's accounts are Eve's org's to make, no
+    // longer the parent's owner's (found by the second outside audit).
+    let (st, _) = app
+        .post(
+            &format!(
+                "/api/v1/admin/orgs/{}/domains/it.aarhus.test/approve",
+                eve.org_id
+            ),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    problem(
+        &app.post(
+            &format!("/api/v1/orgs/{}/users", aarhus.org_id),
+            &aarhus.token,
+            json!({"email": "q@it.aarhus.test", "name": "Q", "password": "password-123"}),
+        )
+        .await,
+        403,
+        "domain_not_claimed",
+    );
+    let (st, made) = app
+        .post(
+            &format!("/api/v1/orgs/{}/users", eve.org_id),
+            &eve.token,
+            json!({"email": "q@it.aarhus.test", "name": "Q", "password": "password-123"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{made}");
 }
 
 async fn claims_per_org_are_limited(b: Backend) {

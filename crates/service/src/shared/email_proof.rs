@@ -5,7 +5,7 @@
 
 use orgbase_domain::email::domain_parents;
 use orgbase_domain::policy::JoinTarget;
-use orgbase_domain::{AuditAction, Email, EmailToken, MailKind, Org, User};
+use orgbase_domain::{AuditAction, Email, EmailToken, MailKind, Org, OrgDomain, User};
 use serde_json::json;
 
 use crate::Core;
@@ -15,22 +15,32 @@ use crate::shared::crypto::{TokenKind, new_token};
 use crate::shared::mail::MailOut;
 
 impl Core {
-    /// The org that has proven the address's domain (or its nearest parent) with
-    /// auto-join on. Pending claims are as if absent.
-    pub(crate) async fn domain_target(&self, email: &Email) -> Result<Option<JoinTarget>> {
-        for domain in domain_parents(email.domain()) {
-            if let Some(claim) = self.store.verified_domain(domain).await? {
-                if !claim.auto_join {
-                    return Ok(None);
-                }
-                let org = self.store.org_by_id(claim.org_id).await?;
-                return Ok(org.filter(Org::is_live).map(|o| JoinTarget {
-                    org: o.id,
-                    role: claim.role,
-                }));
+    /// The proven claim that decides for a domain: the domain's own, else its nearest
+    /// parent's (`it.aarhus.dk` proven by one org wins over `aarhus.dk` proven by
+    /// another). Pending claims are as if absent.
+    pub(crate) async fn deciding_claim(&self, domain: &str) -> Result<Option<OrgDomain>> {
+        for d in domain_parents(domain) {
+            if let Some(claim) = self.store.verified_domain(d).await? {
+                return Ok(Some(claim));
             }
         }
         Ok(None)
+    }
+
+    /// The org that has proven the address's domain (or its nearest parent) with
+    /// auto-join on.
+    pub(crate) async fn domain_target(&self, email: &Email) -> Result<Option<JoinTarget>> {
+        let Some(claim) = self.deciding_claim(email.domain()).await? else {
+            return Ok(None);
+        };
+        if !claim.auto_join {
+            return Ok(None);
+        }
+        let org = self.store.org_by_id(claim.org_id).await?;
+        Ok(org.filter(Org::is_live).map(|o| JoinTarget {
+            org: o.id,
+            role: claim.role,
+        }))
     }
 
     /// Queues, in `change`, a mail with a one-time link that proves `user`'s address.
