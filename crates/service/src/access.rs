@@ -455,7 +455,7 @@ impl Access<'_> {
             // Only the proven claim that decides for the address's domain lets an org
             // make accounts there (not a parent's owner in another org's subdomain).
             let deciding = core.deciding_claim(email.domain()).await?;
-            if !deciding.is_some_and(|c| c.org_id == access.org().id) {
+            if deciding.is_none_or(|c| c.org_id != access.org().id) {
                 return Err(Error::forbidden(
                     "domain_not_claimed",
                     "the e-mail must be in one of the organization's verified domains",
