@@ -55,6 +55,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acc::login))
         .routes(routes!(a::set_password))
         .routes(routes!(acc::password_reset))
+        .routes(routes!(a::confirm_password_reset))
         .routes(routes!(acc::logout))
         .routes(routes!(acc::verify_email))
         .routes(routes!(acc::resend_verification))

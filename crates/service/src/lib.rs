@@ -91,7 +91,7 @@ impl Default for Config {
             invitation_ttl_secs: 7 * 24 * 3600,
             password_link_ttl_secs: 3 * 24 * 3600,
             password_reset_ttl_secs: 3600,
-            email_verification_ttl_secs: 2 * 24 * 3600,
+            email_verification_ttl_secs: 24 * 3600,
             public_url: "http://127.0.0.1:8080".to_string(),
             public_email_domains: DomainList::default(),
             max_domains_per_org: 20,

@@ -308,6 +308,18 @@ pub struct SetPasswordBody {
     password: String,
 }
 
+/// Complete a password reset with the mailed link's token (SPEC §8's name for
+/// `set-password`, which it shares: one use case, one kind of link).
+#[utoipa::path(post, path = "/api/v1/auth/password-reset/confirm", tag = "auth", security(()),
+    request_body = SetPasswordBody, responses((status = 204, description = "Password set")))]
+pub async fn confirm_password_reset(
+    state: State<AppState>,
+    origin: ClientOrigin,
+    body: Body<SetPasswordBody>,
+) -> ApiResult<StatusCode> {
+    set_password(state, origin, body).await
+}
+
 /// Set a password with a one-time link's token.
 #[utoipa::path(post, path = "/api/v1/auth/set-password", tag = "auth", security(()),
     request_body = SetPasswordBody, responses((status = 204, description = "Password set")))]

@@ -127,7 +127,7 @@ pub async fn verify_email(
 }
 
 /// Mail a new link that proves the caller's address.
-#[utoipa::path(post, path = "/api/v1/me/verify-email", tag = "me",
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth",
     responses((status = 204, description = "Mailed")))]
 pub async fn resend_verification(
     State(s): State<AppState>,

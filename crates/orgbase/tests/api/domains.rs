@@ -430,12 +430,13 @@ async fn an_address_counts_only_once_proven(b: Backend) {
     assert_eq!(me["user"]["email_verified"], true);
     assert_eq!(me["memberships"][0]["role"], "editor");
     problem(
-        &app.post("/api/v1/me/verify-email", &boss, json!({})).await,
+        &app.post("/api/v1/auth/verify-email/resend", &boss, json!({}))
+            .await,
         409,
         "email_already_verified",
     );
 
-    // A link expires (two days); a new one can be asked for.
+    // A link expires (24 hours); a new one can be asked for.
     let (st, body) = app.signup_with("late@aarhus.test", json!({})).await;
     assert_eq!(st, 201, "{body}");
     let late = s(&body["token"]);
@@ -460,7 +461,9 @@ async fn an_address_counts_only_once_proven(b: Backend) {
         404,
         "verification_link_not_found",
     );
-    let (st, _) = app.post("/api/v1/me/verify-email", &late, json!({})).await;
+    let (st, _) = app
+        .post("/api/v1/auth/verify-email/resend", &late, json!({}))
+        .await;
     assert_eq!(st, 204);
     let verified = app.verify_email("late@aarhus.test").await;
     assert_eq!(verified["organization"]["id"], org["id"]);

@@ -8,7 +8,7 @@ use orgbase_domain::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::rows::{USER_COLS, after, overfetch, ts_opt, user_from};
+use super::rows::{DbRow, USER_COLS, after, overfetch, ts_opt, user_from};
 use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::Result;
 
@@ -154,6 +154,20 @@ reads!(UserReads {
     fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Option<ApiKeyAuth>;
 });
 
+/// Runs a one-time token's `DELETE … RETURNING …, expires_at`: the row when the token
+/// was there and unexpired (an expired one is used up all the same).
+async fn take_live_token(
+    c: &mut DbConn,
+    sql: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<DbRow>> {
+    let row = sqlx::query(sql).bind(token_hash).fetch_optional(c).await?;
+    let Some(r) = row else { return Ok(None) };
+    let expires: i64 = r.try_get("expires_at")?;
+    Ok((expires > now.as_millis()).then_some(r))
+}
+
 #[async_trait]
 impl crate::UserWrites for SqlTx {
     async fn insert_user(&mut self, u: &User, hash: Option<&PasswordHash>) -> Result<bool> {
@@ -227,17 +241,11 @@ impl crate::UserWrites for SqlTx {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(UserId, Email)>> {
-        let row = sqlx::query(
-            "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING user_id, email, expires_at",
-        )
-        .bind(token_hash)
-        .fetch_optional(self.c())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let expires: i64 = r.try_get("expires_at")?;
-        if expires <= now.as_millis() {
+        let sql =
+            "DELETE FROM email_tokens WHERE token_hash = $1 RETURNING user_id, email, expires_at";
+        let Some(r) = take_live_token(self.c(), sql, token_hash, now).await? else {
             return Ok(None);
-        }
+        };
         Ok(Some((
             UserId(r.try_get("user_id")?),
             Email::from_trusted(r.try_get("email")?),
@@ -348,17 +356,11 @@ impl crate::UserWrites for SqlTx {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(UserId, bool)>> {
-        let row = sqlx::query(
-            "DELETE FROM password_tokens WHERE token_hash = $1 RETURNING user_id, expires_at, mailed",
-        )
-        .bind(token_hash)
-        .fetch_optional(self.c())
-        .await?;
-        let Some(r) = row else { return Ok(None) };
-        let expires: i64 = r.try_get("expires_at")?;
-        if expires <= now.as_millis() {
+        let sql = "DELETE FROM password_tokens WHERE token_hash = $1 \
+                   RETURNING user_id, expires_at, mailed";
+        let Some(r) = take_live_token(self.c(), sql, token_hash, now).await? else {
             return Ok(None);
-        }
+        };
         Ok(Some((UserId(r.try_get("user_id")?), r.try_get("mailed")?)))
     }
 
