@@ -52,7 +52,8 @@ id_type!(
     ApiKeyId,
     AuditId,
     InvitationId,
-    MailId
+    MailId,
+    AssistantId
 );
 
 /// Ids made in one process increase even within one millisecond (a counter follows

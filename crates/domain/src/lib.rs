@@ -19,16 +19,17 @@ pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
     ApiKey, ApiKeyAuth, AuditEvent, EmailToken, Invitation, MailKind, MailStatus, Member,
-    Membership, Org, OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest, PasswordHash,
-    PasswordToken, Project, RoleChain, Scope, Session, SessionAuth, User, Workspace, default_tree,
+    Membership, Org, OrgApiKey, OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest,
+    PasswordHash, PasswordToken, Project, RoleChain, Scope, Session, SessionAuth, User, Workspace,
+    default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{
     ApiKeyId, AuditId, InvitationId, MailId, OrgId, ProjectId, SessionId, UserId, WorkspaceId,
 };
 pub use role::{
-    DomainStatus, InvitationStatus, MembershipStatus, OrgStatus, Permission, Role, ScopeKind,
-    effective_project_role, effective_workspace_role, role_for,
+    DomainStatus, InvitationStatus, KeyScope, MembershipStatus, OrgStatus, Permission, Role,
+    ScopeKind, effective_project_role, effective_workspace_role, role_for,
 };
 pub use slug::Slug;
 pub use text::{Description, Name, Password, parse_label};

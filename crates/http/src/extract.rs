@@ -11,7 +11,7 @@ use orgbase_domain::entities::PageRequest;
 use orgbase_domain::{ProjectId, WorkspaceId};
 use orgbase_service::authz::Perm;
 use orgbase_service::{
-    Actor, Error, OrgAccess, OrgRef, Origin, ScopeAccess, ScopePath, SystemAdmin,
+    Actor, CheckAuthority, Error, OrgAccess, OrgRef, Origin, ScopeAccess, ScopePath, SystemAdmin,
 };
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -167,6 +167,23 @@ impl FromRequestParts<AppState> for AdminAuth {
         let token = bearer(parts)?;
         let admin = state.svc.authz().system_admin(token, origin(parts)).await?;
         Ok(AdminAuth(admin))
+    }
+}
+
+/// Someone who may ask permission checks: a system admin, or a service key with the
+/// `check` scope (about its own org).
+pub struct CheckAuth(pub CheckAuthority);
+
+impl FromRequestParts<AppState> for CheckAuth {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let by = state.svc.authz().checker(token, origin(parts)).await?;
+        Ok(CheckAuth(by))
     }
 }
 

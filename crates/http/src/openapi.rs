@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::handlers::{access, accounts, admin, config, hierarchy, orgs, system};
+use crate::handlers::{access, accounts, admin, config, hierarchy, orgs, service_keys, system};
 use crate::problem::ProblemBody;
 
 #[derive(OpenApi)]
@@ -32,6 +32,7 @@ use crate::problem::ProblemBody;
         (name = "orgs", description = "Organizations"),
         (name = "audit", description = "An organization's audit log"),
         (name = "config", description = "An organization's configuration: providers, knowledge base, features, limits"),
+        (name = "service keys", description = "An organization's service keys: service accounts with a role and scopes"),
         (name = "access", description = "Who gets in: signup settings, claimed domains, accounts made by admins"),
         (name = "invitations", description = "Invitations"),
         (name = "members", description = "Members at org, workspace and project scope"),
@@ -76,6 +77,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(config::get_usage))
         // who gets in
+        .routes(routes!(
+            service_keys::list_org_api_keys,
+            service_keys::create_org_api_key
+        ))
+        .routes(routes!(service_keys::delete_org_api_key))
         .routes(routes!(a::get_signup, a::put_signup))
         .routes(routes!(a::list_domains, a::add_domain))
         .routes(routes!(a::remove_domain))
@@ -120,7 +126,7 @@ pub fn finish(doc: &mut utoipa::openapi::OpenApi) {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .description(Some(
-                    "A session token (obs_…) from login or a personal API key (obk_…)",
+                    "A session token (obs_…) from login, a personal API key (obk_…) or an organization's service key (obo_…)",
                 ))
                 .build(),
         ),

@@ -139,6 +139,17 @@ pub struct ApiKeyPath {
     pub id: String,
 }
 
+/// `/orgs/{org}/api-keys/{id}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrgApiKeyPath {
+    /// The organization's id or slug.
+    pub org: String,
+    /// The key's id.
+    #[param(format = Uuid)]
+    pub id: String,
+}
+
 /// `/admin/users/{id}`.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

@@ -7,8 +7,8 @@ use orgbase_domain::entities::{
     Workspace,
 };
 use orgbase_domain::{
-    AuditAction, DomainStatus, InvitationStatus, MembershipStatus, OrgStatus, Role, ScopeKind,
-    Timestamp,
+    AuditAction, DomainStatus, InvitationStatus, KeyScope, MembershipStatus, OrgApiKey, OrgStatus,
+    Role, ScopeKind, Timestamp,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -305,6 +305,58 @@ impl From<ApiKey> for ApiKeyView {
             last_used_at: k.last_used_at,
         }
     }
+}
+
+names_schema!(
+    /// What a service key may do beyond its role.
+    KeyScopeName,
+    KeyScope::ALL.iter().map(|s| s.as_str())
+);
+
+/// An organization's service key (the token itself is never shown again).
+#[derive(Serialize, ToSchema)]
+pub struct OrgApiKeyView {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub prefix: String,
+    #[schema(value_type = GrantableRoleName)]
+    pub role: Role,
+    #[schema(value_type = Vec<KeyScopeName>)]
+    pub scopes: Vec<&'static str>,
+    pub created_by: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl From<OrgApiKey> for OrgApiKeyView {
+    fn from(k: OrgApiKey) -> Self {
+        Self {
+            id: k.id.0,
+            org_id: k.org_id.0,
+            name: k.name,
+            prefix: k.prefix,
+            role: k.role,
+            scopes: k.scopes.iter().map(|s| s.as_str()).collect(),
+            created_by: k.created_by.map(|u| u.0),
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            last_used_at: k.last_used_at,
+        }
+    }
+}
+
+/// A service key just made: the token is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct OrgApiKeyCreatedView {
+    #[serde(flatten)]
+    pub key: OrgApiKeyView,
+    /// The key (`obo_…`); only its hash is stored.
+    pub token: String,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -138,11 +138,11 @@ impl Access<'_> {
         {
             // "Taken" tells that another org uses this key, so choosing keys is limited
             // like guessing them at sign-up (per address and per account).
-            let actor = access.actor();
+            let caller = access.caller();
             core.limiter.check(
                 Action::SignupKey,
-                actor.origin().client_addr.as_deref(),
-                Some(actor.user().email.as_str()),
+                caller.origin().client_addr.as_deref(),
+                Some(caller.account().as_str()),
                 core.clock.now(),
             )?;
             if change

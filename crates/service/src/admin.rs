@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::{Event, parse_action};
-use crate::shared::authz::{OrgRef, Platform, SystemAdmin};
+use crate::shared::authz::{CheckAuthority, OrgRef, Platform, SystemAdmin};
 use crate::shared::provision::NewOrgInput;
 
 /// A user a system admin creates, optionally straight into an org with a role.
@@ -267,13 +267,19 @@ impl Admin<'_> {
     }
 
     /// `POST /check`: may `user_id` do `permission` there?
-    pub async fn check(&self, _by: &SystemAdmin, req: CheckRequest) -> Result<CheckResult> {
+    pub async fn check(&self, by: &CheckAuthority, req: CheckRequest) -> Result<CheckResult> {
         let core = self.0;
         let permission: Permission = req.permission.parse()?;
         let org = core
             .find_org(&req.org)
             .await?
             .ok_or_else(Error::org_not_found)?;
+        // A service key asks about its own org only; any other does not exist for it.
+        if let CheckAuthority::Service(s) = by
+            && s.key().org_id != org.id
+        {
+            return Err(Error::org_not_found());
+        }
         if let Some(ws) = req.workspace {
             core.workspace_in(org.id, ws).await?;
         }

@@ -169,7 +169,7 @@ impl Hierarchy<'_> {
         .ok_or_else(|| Error::not_found("user_not_found", "user"))?;
 
         let now = core.clock.now();
-        let m = Membership::active(scope, org_id, user.id, role, Some(access.actor().id()), now);
+        let m = Membership::active(scope, org_id, user.id, role, access.caller().user_id(), now);
         let mut change = core.change(access.audit()).await?;
         let org = change
             .lock_org(org_id)
@@ -302,7 +302,7 @@ impl Hierarchy<'_> {
                 "the owner cannot be removed; transfer ownership first",
             ));
         }
-        if user != access.actor().id() {
+        if Some(user) != access.caller().user_id() {
             let manage = core.narrow::<_, perm::MembersManage>(access).await?;
             let my_role = manage.acting_role();
             if let Some(m) = core.store.membership(scope, user).await?

@@ -52,7 +52,7 @@ impl Invitations<'_> {
         // Each invitation is a mail: no inbox may be flooded with them.
         core.limiter.check(
             Action::InvitationMail,
-            access.actor().origin().client_addr.as_deref(),
+            access.caller().origin().client_addr.as_deref(),
             Some(email.as_str()),
             core.clock.now(),
         )?;
@@ -91,7 +91,7 @@ impl Invitations<'_> {
             role,
             token_hash: t.hash,
             status: InvitationStatus::Pending,
-            invited_by: Some(access.actor().id()),
+            invited_by: access.caller().user_id(),
             created_at: now,
             updated_at: now,
             expires_at: now.plus_seconds(core.cfg.invitation_ttl_secs),
@@ -165,7 +165,7 @@ impl Invitations<'_> {
         {
             self.0.limiter.check(
                 Action::InvitationMail,
-                access.actor().origin().client_addr.as_deref(),
+                access.caller().origin().client_addr.as_deref(),
                 Some(inv.email.as_str()),
                 now,
             )?;

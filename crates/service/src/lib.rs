@@ -7,7 +7,7 @@
 //!   trail, crypto, sealed secrets, rate limits, and provisioning: what several
 //!   capabilities do to create orgs and grant memberships). They import nothing above.
 //! - one module per capability (`accounts`, `me`, `orgs`, `hierarchy`, `access`,
-//!   `invitations`, `admin`, `system`). Each is its own type reached from [`Services`]
+//!   `invitations`, `admin`, `system`, `configuration`, `service_keys`, `assistants`). Each is its own type reached from [`Services`]
 //!   (`svc.orgs()`, ...), imports only `shared/`, and never another capability.
 //!
 //! Every use case takes the proof of authorization it needs ([`OrgAccess`],
@@ -26,6 +26,7 @@ mod invitations;
 mod mail;
 mod me;
 mod orgs;
+mod service_keys;
 mod system;
 
 use std::sync::Arc;
@@ -45,9 +46,10 @@ pub use invitations::{InvitationCreated, InvitationInput, Invitations};
 pub use mail::{Mail, OutboxEntry};
 pub use me::{ApiKeyCreated, Me, MeView};
 pub use orgs::{OrgPatch, Orgs};
+pub use service_keys::{ServiceKeyCreated, ServiceKeyInput, ServiceKeys};
 pub use shared::authz::{
-    self, Actor, Credential, Operator, OrgAccess, OrgRef, Origin, Platform, ScopeAccess, ScopePath,
-    SystemAdmin, perm,
+    self, Actor, Caller, CheckAuthority, Credential, Operator, OrgAccess, OrgRef, Origin, Platform,
+    ScopeAccess, ScopePath, ServiceActor, SystemAdmin, perm,
 };
 pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
@@ -210,6 +212,10 @@ impl Services {
     /// The org's configuration document.
     pub fn configuration(&self) -> Configuration<'_> {
         Configuration(&self.core)
+    }
+    /// Organizations' service keys.
+    pub fn service_keys(&self) -> ServiceKeys<'_> {
+        ServiceKeys(&self.core)
     }
 
     /// Delivers the outbox until the future is dropped: a pass whenever a change

@@ -9,7 +9,7 @@ use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{Actor, Credential};
-use crate::shared::crypto::{TokenKind, new_token};
+use crate::shared::crypto::{TokenKind, key_expiry, new_token};
 use crate::shared::ratelimit::Action;
 
 pub struct MeView {
@@ -22,9 +22,6 @@ pub struct ApiKeyCreated {
     /// Shown once; only its hash is stored.
     pub token: String,
 }
-
-/// API keys may live at most this long when an expiry is asked for.
-const MAX_KEY_DAYS: i64 = 3650;
 
 /// The caller's own account. Every use case takes the authenticated [`Actor`].
 pub struct Me<'a>(pub(crate) &'a Core);
@@ -122,15 +119,8 @@ impl Me<'_> {
         expires_in_days: Option<i64>,
     ) -> Result<ApiKeyCreated> {
         let name = Name::parse(name, "name")?;
-        if let Some(d) = expires_in_days
-            && !(1..=MAX_KEY_DAYS).contains(&d)
-        {
-            return Err(Error::bad_request(
-                "invalid_expiry",
-                format!("expires_in_days must be 1 to {MAX_KEY_DAYS}"),
-            ));
-        }
         let now = self.0.clock.now();
+        let expires_at = key_expiry(now, expires_in_days)?;
         let t = new_token(TokenKind::ApiKey)?;
         let key = ApiKey {
             id: ApiKeyId::new(now),
@@ -139,7 +129,7 @@ impl Me<'_> {
             prefix: t.plaintext.chars().take(12).collect(),
             token_hash: t.hash,
             created_at: now,
-            expires_at: expires_in_days.map(|d| now.plus_seconds(d * 86_400)),
+            expires_at,
             last_used_at: None,
         };
         let mut change = self.0.change(actor.into()).await?;

@@ -168,7 +168,7 @@ impl Orgs<'_> {
                 "the system organization cannot be deleted",
             ));
         }
-        let me = access.actor().id();
+        let me = access.caller().user_id();
         let mut change = core.change(access.audit()).await?;
         let mut org = change
             .lock_org(access.org().id)
@@ -177,7 +177,10 @@ impl Orgs<'_> {
         if org.is_deleted() {
             return Err(Error::org_not_found());
         }
-        if org.owner_id == Some(me) && change.count_owned_live_orgs(me).await? <= 1 {
+        if let Some(me) = me
+            && org.owner_id == Some(me)
+            && change.count_owned_live_orgs(me).await? <= 1
+        {
             return Err(Error::conflict(
                 "last_owned_org",
                 "you cannot delete the last organization you own",
@@ -243,7 +246,7 @@ impl Orgs<'_> {
             .ok_or_else(Error::org_not_found)?;
         // The proof was checked before the lock: an owner who has since handed the org
         // over (a racing transfer) no longer owns it. Checked again under the lock.
-        if access.role() == Some(Role::Owner) && org.owner_id != Some(access.actor().id()) {
+        if access.role() == Some(Role::Owner) && org.owner_id != access.caller().user_id() {
             return Err(Error::forbidden(
                 "forbidden",
                 "you no longer own this organization",

@@ -14,6 +14,7 @@ const CAPABILITIES: &[&str] = &[
     "mail",
     "me",
     "orgs",
+    "service_keys",
     "system",
 ];
 

@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-use crate::ids::{ApiKeyId, SessionId, UserId};
+use crate::ids::{ApiKeyId, OrgId, SessionId, UserId};
+use crate::role::{KeyScope, Permission, Role};
 use crate::time::Timestamp;
 
 use super::user::User;
@@ -66,6 +67,51 @@ impl ApiKey {
     }
 }
 
+/// An organization's service key: a service account of that org (not a person) with
+/// a role there, capped at admin, and optional scopes. It never reaches another org.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgApiKey {
+    pub id: ApiKeyId,
+    pub org_id: OrgId,
+    pub name: String,
+    /// The first characters of the token, shown to tell keys apart.
+    pub prefix: String,
+    pub token_hash: String,
+    pub role: Role,
+    pub scopes: Vec<KeyScope>,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl OrgApiKey {
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.expires_at.is_none_or(|e| e > now)
+    }
+
+    pub fn has(&self, scope: KeyScope) -> bool {
+        self.scopes.contains(&scope)
+    }
+
+    /// Whether the key holds `p` in its org: its role must allow it, and reading
+    /// secrets also takes the `secrets:read` scope (an admin key without it does not).
+    pub fn allows(&self, p: Permission) -> bool {
+        self.role.allows(p) && (p != Permission::SecretsRead || self.has(KeyScope::SecretsRead))
+    }
+
+    /// Scopes as stored: their names, comma-separated, in a stable order.
+    pub fn scopes_text(&self) -> String {
+        let mut names: Vec<&str> = KeyScope::ALL
+            .iter()
+            .filter(|s| self.has(**s))
+            .map(|s| s.as_str())
+            .collect();
+        names.dedup();
+        names.join(",")
+    }
+}
+
 /// A one-time e-mail verification link (only its hash is kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EmailToken {
@@ -108,6 +154,32 @@ pub struct ApiKeyAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn service_keys_read_secrets_only_with_the_scope() {
+        let now = Timestamp::from_millis(1_000);
+        let mut k = OrgApiKey {
+            id: ApiKeyId::new(now),
+            org_id: OrgId::new(now),
+            name: "ci".into(),
+            prefix: "obo_".into(),
+            token_hash: "h".into(),
+            role: Role::Admin,
+            scopes: vec![],
+            created_by: None,
+            created_at: now,
+            expires_at: None,
+            last_used_at: None,
+        };
+        assert!(k.allows(Permission::ConfigManage));
+        assert!(!k.allows(Permission::SecretsRead));
+        k.scopes = vec![KeyScope::Check, KeyScope::SecretsRead];
+        assert!(k.allows(Permission::SecretsRead));
+        assert_eq!(k.scopes_text(), "secrets:read,check");
+        k.role = Role::Editor;
+        assert!(!k.allows(Permission::SecretsRead));
+        assert!(!k.allows(Permission::OrgUpdate));
+    }
 
     #[test]
     fn a_password_hash_does_not_print() {

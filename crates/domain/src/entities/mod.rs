@@ -19,7 +19,7 @@ pub mod user;
 pub use access::{Invitation, OrgDomain};
 pub use audit::AuditEvent;
 pub use credentials::{
-    ApiKey, ApiKeyAuth, EmailToken, PasswordHash, PasswordToken, Session, SessionAuth,
+    ApiKey, ApiKeyAuth, EmailToken, OrgApiKey, PasswordHash, PasswordToken, Session, SessionAuth,
 };
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};

@@ -10,7 +10,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{AdminAuditQuery, AdminAuth, AdminOrgsQuery, Body, PageQuery, Query};
+use crate::extract::{
+    AdminAuditQuery, AdminAuth, AdminOrgsQuery, Body, CheckAuth, PageQuery, Query,
+};
 use crate::paths::{DomainPath, Params, UserPath, id};
 use crate::problem::{ApiResult, Problem};
 use crate::views::{AuditView, CheckView, DomainView, OrgView, PageView, SyncView, UserView, page};
@@ -184,12 +186,13 @@ pub struct CheckBody {
     project: Option<uuid::Uuid>,
 }
 
-/// May this user do this there? (system admins)
+/// May this user do this there? (system admins; service keys with the `check` scope,
+/// about their own org)
 #[utoipa::path(post, path = "/api/v1/check", tag = "check", request_body = CheckBody,
     responses((status = 200, body = CheckView)))]
 pub async fn check(
     State(s): State<AppState>,
-    AdminAuth(a): AdminAuth,
+    CheckAuth(a): CheckAuth,
     Body(b): Body<CheckBody>,
 ) -> ApiResult<Json<CheckView>> {
     let req = CheckRequest {

@@ -152,7 +152,7 @@ pub async fn transfer_org(
         .orgs()
         .transfer(&access, UserId(b.new_owner_id))
         .await?;
-    let role = if org.owner_id == Some(access.actor().id()) {
+    let role = if org.owner_id == access.caller().user_id() {
         Some(Role::Owner)
     } else {
         access.role().map(|_| Role::Admin)

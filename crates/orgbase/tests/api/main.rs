@@ -24,6 +24,7 @@ mod matrix;
 mod orgs;
 mod platform;
 mod schema;
+mod service_keys;
 mod smtp;
 
 use std::process::ExitCode;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         orgs::TESTS,
         platform::TESTS,
         schema::TESTS,
+        service_keys::TESTS,
     ];
     let trials = modules
         .iter()

@@ -53,10 +53,12 @@ enum Kind {
     OtherOrgAdmin,
     OtherWorkspaceAdmin,
     SystemAdmin,
+    OrgKey,
+    OtherOrgKey,
 }
 
 impl Kind {
-    const ALL: [Kind; 12] = [
+    const ALL: [Kind; 14] = [
         Kind::Anonymous,
         Kind::Forged,
         Kind::Expired,
@@ -69,6 +71,8 @@ impl Kind {
         Kind::OtherOrgAdmin,
         Kind::OtherWorkspaceAdmin,
         Kind::SystemAdmin,
+        Kind::OrgKey,
+        Kind::OtherOrgKey,
     ];
 
     fn name(self) -> &'static str {
@@ -85,7 +89,14 @@ impl Kind {
             Kind::OtherOrgAdmin => "admin of another org",
             Kind::OtherWorkspaceAdmin => "admin of another workspace",
             Kind::SystemAdmin => "system admin",
+            Kind::OrgKey => "org A's admin service key",
+            Kind::OtherOrgKey => "another org's admin service key",
         }
+    }
+
+    /// An organization's service key, not a person.
+    fn is_service(self) -> bool {
+        matches!(self, Kind::OrgKey | Kind::OtherOrgKey)
     }
 
     /// Holds a credential the server accepts.
@@ -103,7 +114,7 @@ impl Kind {
         match self {
             Kind::Viewer => org(Role::Viewer),
             Kind::Editor => org(Role::Editor),
-            Kind::Admin => org(Role::Admin),
+            Kind::Admin | Kind::OrgKey => org(Role::Admin),
             Kind::Owner => org(Role::Owner),
             // Admin of W2 only: in W1 and P1 an org viewer like any other.
             Kind::OtherWorkspaceAdmin => org(Role::Viewer),
@@ -127,8 +138,13 @@ enum Need {
     At(Permission, ScopeKind),
     /// An org-A route that only system admins pass (members 403, others 404).
     SystemAdminInOrg,
-    /// `/api/v1/admin/*` and `/api/v1/check`.
+    /// `/api/v1/admin/*`.
     SystemAdmin,
+    /// `/api/v1/check`: system admins, and service keys with the `check` scope about
+    /// their own org.
+    Checker,
+    /// Like `At`, but people only: service keys get 403 `service_key_not_allowed`.
+    PeopleAt(Permission, ScopeKind),
 }
 
 /// How to build a valid request. In paths, `{org}` is org A, `{ws}` is W1, `{project}`
@@ -146,6 +162,8 @@ enum Make {
     },
     /// `{id}` is a new API key of the org-A owner.
     OwnerKey,
+    /// `{id}` is a new service key of org A.
+    ServiceKey,
     /// `{id}` is a new pending invitation of org A.
     Invitation,
     /// `{domain}` is a new domain claimed by org A (pending).
@@ -233,6 +251,9 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/orgs/{org}/transfer", At(P::OrgTransfer, Org), Make::FreshOrg { deleted: false, body: |fx, _| Some(json!({"new_owner_id": fx.admin_id})) }),
     route("GET", "/api/v1/orgs/{org}/audit", At(P::AuditRead, Org), NO_BODY),
     // who gets in
+    route("GET", "/api/v1/orgs/{org}/api-keys", At(P::ApiKeysManage, Org), NO_BODY),
+    route("POST", "/api/v1/orgs/{org}/api-keys", Need::PeopleAt(P::ApiKeysManage, Org), Make::Body(|_, n| Some(json!({"name": format!("service {n}"), "role": "viewer"})))),
+    route("DELETE", "/api/v1/orgs/{org}/api-keys/{id}", Need::PeopleAt(P::ApiKeysManage, Org), Make::ServiceKey),
     route("GET", "/api/v1/orgs/{org}/signup", At(P::SignupManage, Org), NO_BODY),
     route("PUT", "/api/v1/orgs/{org}/signup", At(P::SignupManage, Org), Make::Body(|_, _| Some(json!({"enabled": true})))),
     // Claimed domains are part of the org's metadata (SPEC §2): members read them.
@@ -273,7 +294,7 @@ static ROUTES: &[Route] = &[
     route("PATCH", "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}", At(P::MembersManage, Project), Make::Body(|_, _| Some(json!({"role": "editor"})))),
     route("DELETE", "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members/{user_id}", At(P::MembersManage, Project), Make::NewMember(Project)),
     // permission checks for platforms
-    route("POST", "/api/v1/check", Need::SystemAdmin, Make::Body(|fx, _| Some(json!({"user_id": fx.viewer_id, "permission": "members.manage", "org": fx.a.id, "workspace": fx.w1})))),
+    route("POST", "/api/v1/check", Need::Checker, Make::Body(|fx, _| Some(json!({"user_id": fx.viewer_id, "permission": "members.manage", "org": fx.a.id, "workspace": fx.w1})))),
     // system administration
     route("GET", "/api/v1/admin/users", Need::SystemAdmin, NO_BODY),
     route("POST", "/api/v1/admin/users", Need::SystemAdmin, Make::Body(|_, n| Some(json!({"email": format!("admin-made-{n}@example.com"), "password": "password-123", "name": "Admin Made"})))),
@@ -297,13 +318,21 @@ const UNAUTHENTICATED: Want = Want::Refused(401, &["unauthenticated"]);
 const ORG_NOT_FOUND: Want = Want::Refused(404, &["org_not_found"]);
 const FORBIDDEN: Want = Want::Refused(403, &["forbidden"]);
 
-fn want(need: Need, kind: Kind) -> Want {
+fn want(need: Need, kind: Kind, make: Make) -> Want {
     if matches!(need, Public) {
         return Want::Success;
     }
     if !kind.authenticated() {
         return UNAUTHENTICATED;
     }
+    if kind.is_service() {
+        return want_service(need, kind, make);
+    }
+    let need = match need {
+        Need::PeopleAt(p, at) => At(p, at),
+        Need::Checker => Need::SystemAdmin,
+        other => other,
+    };
     match need {
         Public | SignedIn => Want::Success,
         OwnerOnly(_) if kind == Kind::Owner => Want::Success,
@@ -326,6 +355,35 @@ fn want(need: Need, kind: Kind) -> Want {
             // Too low a role, or an admin told that members join by invitation.
             Some(_) => Want::Refused(403, &["forbidden", "use_invitations"]),
         },
+        Need::Checker | Need::PeopleAt(..) => unreachable!("mapped above"),
+    }
+}
+
+/// What a service key gets: org A's admin key (scopes `check` and `secrets:read`)
+/// acts as an org-A admin in org A only; org B's admin key (scope `check`) reaches
+/// nothing of org A. Neither passes where a person is needed.
+fn want_service(need: Need, kind: Kind, make: Make) -> Want {
+    const NOT_A_PERSON: Want = Want::Refused(403, &["service_key_not_allowed"]);
+    let own = kind == Kind::OrgKey;
+    match need {
+        Public => Want::Success,
+        SignedIn | OwnerOnly(_) => NOT_A_PERSON,
+        Need::SystemAdmin => Want::Refused(403, &["system_admin_required"]),
+        Need::Checker if own => Want::Success,
+        // A fresh copy of org A is another org: the key does not reach it.
+        _ if !own || matches!(make, Make::FreshOrg { .. }) => ORG_NOT_FOUND,
+        Need::Checker => ORG_NOT_FOUND,
+        Need::SystemAdminInOrg => Want::Refused(403, &["forbidden", "use_invitations"]),
+        Need::PeopleAt(..) => NOT_A_PERSON,
+        At(p, at) => {
+            // The key's role, as an org role; reading secrets also takes the scope,
+            // which this key has.
+            if role_for(p, at, Some(Role::Admin), None, None).is_some_and(|r| r.allows(p)) {
+                Want::Success
+            } else {
+                FORBIDDEN
+            }
+        }
     }
 }
 
@@ -447,7 +505,7 @@ async fn every_route_as_every_caller(b: Backend) {
                 },
                 caller.kind.name()
             );
-            let expected = want(r.need, caller.kind);
+            let expected = want(r.need, caller.kind, r.make);
             if let Some(f) = judge(&label, expected, &got) {
                 failures.push(f);
             }
@@ -545,7 +603,7 @@ fn leaks(fx: &Fixture, kind: Kind, target: Option<&OrgIds>, body: &Value) -> Vec
     let of_b = fx.b.strings().to_vec();
     let forbidden: Vec<String> = match kind {
         Kind::SystemAdmin => vec![],
-        Kind::OtherOrgAdmin => of_a,
+        Kind::OtherOrgAdmin | Kind::OtherOrgKey => of_a,
         k if k.authenticated() => of_b,
         // Bad credentials and no credential: nobody's org.
         _ => of_a.into_iter().chain(of_b).collect(),
@@ -610,6 +668,19 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
                 )
                 .await;
             assert_eq!(st, StatusCode::CREATED, "{key}");
+            Call {
+                path: fill(r.path, fx, &[("{id}", &s(&key["id"]))]),
+                ..plain(None)
+            }
+        }
+        Make::ServiceKey => {
+            let key = post_created(
+                app,
+                &format!("/api/v1/orgs/{}/api-keys", fx.a.id),
+                &fx.owner_token,
+                json!({"name": format!("doomed {n}")}),
+            )
+            .await;
             Call {
                 path: fill(r.path, fx, &[("{id}", &s(&key["id"]))]),
                 ..plain(None)
@@ -731,7 +802,7 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
             ))
         }
         Make::OwnSession => {
-            let token = if caller.kind.authenticated() {
+            let token = if caller.kind.authenticated() && !caller.kind.is_service() {
                 let (st, body) = app.login(&caller.email, &caller.password).await;
                 assert_eq!(st, StatusCode::OK, "{body}");
                 Some(s(&body["token"]))
@@ -1003,6 +1074,24 @@ async fn fixture(app: &TestApp) -> (Fixture, Vec<Caller>) {
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
 
+    // Org service keys: org A's admin key with both scopes, org B's with `check`.
+    let service_key = |org: String, token: String, scopes: Value| async move {
+        let key = post_created(
+            app,
+            &format!("/api/v1/orgs/{org}/api-keys"),
+            &token,
+            json!({"name": "matrix", "role": "admin", "scopes": scopes}),
+        )
+        .await;
+        s(&key["token"])
+    };
+    let a_key = service_key(
+        a.id.clone(),
+        owner_t.clone(),
+        json!(["check", "secrets:read"]),
+    )
+    .await;
+    let b_key = service_key(b.id.clone(), bowner_t.clone(), json!(["check"])).await;
     let caller = |kind, token: Option<String>, who: Option<&crate::harness::Account>| Caller {
         kind,
         token,
@@ -1036,6 +1125,8 @@ async fn fixture(app: &TestApp) -> (Fixture, Vec<Caller>) {
             email: crate::harness::ADMIN_EMAIL.into(),
             password: crate::harness::ADMIN_PASSWORD.into(),
         },
+        caller(Kind::OrgKey, Some(a_key), None),
+        caller(Kind::OtherOrgKey, Some(b_key), None),
     ];
     assert_eq!(
         callers.iter().map(|c| c.kind).collect::<Vec<_>>(),

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::Core;
 use crate::error::{Error, Result};
-use crate::shared::authz::{Actor, Credential, Origin};
+use crate::shared::authz::{Actor, Caller, Credential, Origin};
 use crate::shared::mail::MailOut;
 
 /// Who did it and from where.
@@ -55,6 +55,19 @@ impl From<&Actor> for AuditCtx {
             user: Some(a.id()),
             api_key,
             origin: a.origin().clone(),
+        }
+    }
+}
+
+impl From<&Caller> for AuditCtx {
+    fn from(c: &Caller) -> Self {
+        match c {
+            Caller::User(a) => Self::from(a),
+            Caller::Service(s) => Self {
+                user: None,
+                api_key: Some(s.key().id),
+                origin: c.origin().clone(),
+            },
         }
     }
 }

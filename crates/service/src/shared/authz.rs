@@ -1,7 +1,9 @@
 //! Authentication and authorization, as values.
 //!
 //! Every use case takes the proof it needs, and only this module builds proofs:
-//! - [`Actor`]: an authenticated caller (for the caller's own things);
+//! - [`Actor`]: an authenticated person (for the caller's own things);
+//! - [`Caller`]: a person, or an organization's service key ([`ServiceActor`]), which
+//!   acts only inside its own org and only through the proofs below;
 //! - [`OrgAccess<P>`]: the actor holds permission `P` in an organization;
 //! - [`ScopeAccess<P>`]: the actor holds `P` at an org, workspace or project scope,
 //!   decided by the role that counts there (the permission table's `reach`);
@@ -17,8 +19,8 @@
 use std::marker::PhantomData;
 
 use orgbase_domain::{
-    ApiKeyId, MembershipStatus, Org, OrgId, Permission, Project, ProjectId, Role, Scope, ScopeKind,
-    SessionId, Slug, User, UserId, Workspace, WorkspaceId,
+    ApiKeyId, MembershipStatus, Org, OrgApiKey, OrgId, Permission, Project, ProjectId, Role, Scope,
+    ScopeKind, SessionId, Slug, User, UserId, Workspace, WorkspaceId, role_for,
 };
 use orgbase_store::OrgKey;
 use uuid::Uuid;
@@ -114,6 +116,76 @@ impl Actor {
     }
 }
 
+/// An organization's service key acting in its org: a service account with the key's
+/// role (at most admin) and scopes. Only [`Authz`] makes one.
+#[derive(Debug, Clone)]
+pub struct ServiceActor {
+    key: OrgApiKey,
+    origin: Origin,
+}
+
+impl ServiceActor {
+    pub fn key(&self) -> &OrgApiKey {
+        &self.key
+    }
+}
+
+/// Whoever makes an org-scoped request: a person (session or personal API key) or an
+/// org's service key.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    User(Actor),
+    Service(ServiceActor),
+}
+
+impl Caller {
+    /// The person acting, if a person acts.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Caller::User(a) => Some(&a.user),
+            Caller::Service(_) => None,
+        }
+    }
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user().map(|u| u.id)
+    }
+    pub fn origin(&self) -> &Origin {
+        match self {
+            Caller::User(a) => &a.origin,
+            Caller::Service(s) => &s.origin,
+        }
+    }
+    pub fn is_system_admin(&self) -> bool {
+        self.user().is_some_and(|u| u.is_system_admin)
+    }
+    /// The service key acting, if one does.
+    pub fn service_key(&self) -> Option<&OrgApiKey> {
+        match self {
+            Caller::User(_) => None,
+            Caller::Service(s) => Some(&s.key),
+        }
+    }
+    /// Names the caller's account for per-account rate limits.
+    pub fn account(&self) -> String {
+        match self {
+            Caller::User(a) => a.user.email.as_str().to_string(),
+            Caller::Service(s) => format!("key:{}", s.key.id),
+        }
+    }
+    /// Whether the caller holds `p` when `role` is the role that counts: system
+    /// admins always; a service key by its role and its scopes; a person by the role.
+    fn permits(&self, role: Option<Role>, p: Permission) -> bool {
+        match self {
+            _ if self.is_system_admin() => true,
+            Caller::Service(s) => {
+                role.is_some_and(|r| r.allows(p))
+                    && (p != Permission::SecretsRead || s.key.allows(p))
+            }
+            Caller::User(_) => role.is_some_and(|r| r.allows(p)),
+        }
+    }
+}
+
 /// An org named in a path: its id or its slug.
 #[derive(Debug, Clone)]
 pub enum OrgRef {
@@ -134,6 +206,15 @@ impl OrgRef {
         }
     }
 
+    /// Whether this names `org`.
+    fn names(&self, org: &Org) -> bool {
+        match self {
+            OrgRef::Id(id) => *id == org.id,
+            OrgRef::Slug(s) => *s == org.slug,
+            OrgRef::Invalid => false,
+        }
+    }
+
     fn key(&self) -> Result<OrgKey<'_>> {
         match self {
             OrgRef::Id(id) => Ok(OrgKey::Id(*id)),
@@ -146,16 +227,17 @@ impl OrgRef {
 /// Proof that the actor may do `P` in `org`.
 #[derive(Debug)]
 pub struct OrgAccess<P> {
-    actor: Actor,
+    caller: Caller,
     org: Org,
-    /// The actor's own org role; `None` for a system admin who is not a member.
+    /// The caller's own org role (a service key's role); `None` for a system admin who
+    /// is not a member.
     role: Option<Role>,
     _p: PhantomData<P>,
 }
 
 impl<P: Perm> OrgAccess<P> {
-    pub fn actor(&self) -> &Actor {
-        &self.actor
+    pub fn caller(&self) -> &Caller {
+        &self.caller
     }
     pub fn org(&self) -> &Org {
         &self.org
@@ -168,14 +250,14 @@ impl<P: Perm> OrgAccess<P> {
         self.role
     }
     pub fn is_system_admin(&self) -> bool {
-        self.actor.is_system_admin()
+        self.caller.is_system_admin()
     }
 
     /// The same access, narrowed to a stronger permission if the role allows it.
     pub fn require<Q: Perm>(&self) -> Result<OrgAccess<Q>> {
-        check(self.role, self.is_system_admin(), Q::P)?;
+        check(&self.caller, self.role, Q::P)?;
         Ok(OrgAccess {
-            actor: self.actor.clone(),
+            caller: self.caller.clone(),
             org: self.org.clone(),
             role: self.role,
             _p: PhantomData,
@@ -189,7 +271,7 @@ impl<P: Perm> OrgAccess<P> {
     }
 
     pub(crate) fn audit(&self) -> AuditCtx {
-        AuditCtx::from(&self.actor)
+        AuditCtx::from(&self.caller)
     }
 }
 
@@ -204,7 +286,7 @@ pub struct ScopePath {
 /// or a project of one), each level checked to belong to the one above.
 #[derive(Debug)]
 pub struct ScopeAccess<P> {
-    actor: Actor,
+    caller: Caller,
     org: Org,
     /// The actor's own org role.
     org_role: Option<Role>,
@@ -216,8 +298,8 @@ pub struct ScopeAccess<P> {
 }
 
 impl<P: Perm> ScopeAccess<P> {
-    pub fn actor(&self) -> &Actor {
-        &self.actor
+    pub fn caller(&self) -> &Caller {
+        &self.caller
     }
     pub fn org(&self) -> &Org {
         &self.org
@@ -232,7 +314,7 @@ impl<P: Perm> ScopeAccess<P> {
         self.workspace
     }
     pub fn is_system_admin(&self) -> bool {
-        self.actor.is_system_admin()
+        self.caller.is_system_admin()
     }
     /// The role that counts for `P` here.
     pub fn role(&self) -> Option<Role> {
@@ -262,7 +344,7 @@ impl<P: Perm> ScopeAccess<P> {
     }
 
     pub(crate) fn audit(&self) -> AuditCtx {
-        AuditCtx::from(&self.actor)
+        AuditCtx::from(&self.caller)
     }
 }
 
@@ -276,6 +358,14 @@ impl SystemAdmin {
     pub fn actor(&self) -> &Actor {
         &self.actor
     }
+}
+
+/// Who may ask `POST /check`: a system admin about any org, or a service key with the
+/// `check` scope about its own org.
+#[derive(Debug)]
+pub enum CheckAuthority {
+    SystemAdmin(SystemAdmin),
+    Service(ServiceActor),
 }
 
 /// The operator at the console: CLI commands and start-up duties. There is no check to
@@ -338,8 +428,8 @@ fn ceiling(role: Option<Role>, system_admin: bool) -> Role {
     }
 }
 
-fn check(role: Option<Role>, system_admin: bool, p: Permission) -> Result<()> {
-    if system_admin || role.is_some_and(|r| r.allows(p)) {
+fn check(caller: &Caller, role: Option<Role>, p: Permission) -> Result<()> {
+    if caller.permits(role, p) {
         Ok(())
     } else {
         Err(Error::forbidden(
@@ -393,9 +483,54 @@ impl Authz<'_> {
                 }
                 (user, Credential::ApiKey(kid))
             }
+            Some(TokenKind::OrgKey) => {
+                // A working service key is a credential, but not a person's.
+                self.service(token, origin).await?;
+                return Err(Error::forbidden(
+                    "service_key_not_allowed",
+                    "an organization's service key cannot do this; use a person's session or API key",
+                ));
+            }
             _ => return Err(Error::Unauthenticated),
         };
         core.admit(user, credential, origin)
+    }
+
+    /// Resolves an organization's service key (401 when unknown or expired).
+    async fn service(&self, token: &str, origin: Origin) -> Result<(ServiceActor, Org)> {
+        let core = self.0;
+        let now = core.clock.now();
+        let hash = token_hash(token);
+        let (key, org) = core
+            .store
+            .org_api_key_auth(&hash, now)
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        if !hashes_equal(&key.token_hash, &hash) {
+            return Err(Error::Unauthenticated);
+        }
+        if key
+            .last_used_at
+            .is_none_or(|t| now.as_millis() - t.as_millis() > 60_000)
+        {
+            let store = core.store.clone();
+            let kid = key.id;
+            tokio::spawn(async move {
+                if let Err(e) = store.touch_org_api_key(kid, now).await {
+                    tracing::warn!(error = %e, "could not record service key use");
+                }
+            });
+        }
+        Ok((ServiceActor { key, origin }, org))
+    }
+
+    /// Authenticates anyone who may act in an org: a person, or a service key.
+    pub async fn caller(&self, token: &str, origin: Origin) -> Result<Caller> {
+        if TokenKind::of(token) == Some(TokenKind::OrgKey) {
+            Ok(Caller::Service(self.service(token, origin).await?.0))
+        } else {
+            Ok(Caller::User(self.authenticate(token, origin).await?))
+        }
     }
 
     /// Authenticates a bearer token and authorizes `P` in the org, for org-scoped
@@ -408,9 +543,13 @@ impl Authz<'_> {
         origin: Origin,
     ) -> Result<OrgAccess<P>> {
         let core = self.0;
+        if TokenKind::of(token) == Some(TokenKind::OrgKey) {
+            let (service, org) = self.service(token, origin).await?;
+            return service_access(service, org, r);
+        }
         if TokenKind::of(token) != Some(TokenKind::Session) || matches!(r, OrgRef::Invalid) {
             let actor = self.authenticate(token, origin).await?;
-            return self.org_for(actor, r).await;
+            return self.org_for(Caller::User(actor), r).await;
         }
         let hash = token_hash(token);
         let found = core
@@ -423,18 +562,31 @@ impl Authz<'_> {
         }
         let actor = core.admit(auth.user, Credential::Session(auth.id), origin)?;
         let (org, member) = org.ok_or_else(Error::org_not_found)?;
-        access_from(actor, org, member)
+        access_from(Caller::User(actor), org, member)
     }
 
-    /// Authorizes `P` in the org for an actor already authenticated.
-    pub async fn org_for<P: Perm>(&self, actor: Actor, r: &OrgRef) -> Result<OrgAccess<P>> {
+    /// Authorizes `P` in the org for a caller already authenticated.
+    pub async fn org_for<P: Perm>(&self, caller: Caller, r: &OrgRef) -> Result<OrgAccess<P>> {
+        let user = match caller {
+            Caller::Service(service) => {
+                // The key's own org, as it was when the key was resolved.
+                let org = self
+                    .0
+                    .store
+                    .org_by_id(service.key.org_id)
+                    .await?
+                    .ok_or_else(Error::org_not_found)?;
+                return service_access(service, org, r);
+            }
+            Caller::User(ref a) => a.user.id,
+        };
         let (org, member) = self
             .0
             .store
-            .org_access(r.key()?, actor.user.id)
+            .org_access(r.key()?, user)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        access_from(actor, org, member)
+        access_from(caller, org, member)
     }
 
     /// Authorizes `P` at the scope named by `path` in the org: the org must be visible
@@ -460,12 +612,37 @@ impl Authz<'_> {
             (Some(_), None) => return Err(Error::not_found("project_not_found", "project")),
             (None, _) => None,
         };
-        core.scope_access(entry.actor, entry.org, entry.role, workspace, project)
+        core.scope_access(entry.caller, entry.org, entry.role, workspace, project)
             .await
+    }
+
+    /// Authenticates someone who may ask permission checks (403 for everyone else).
+    pub async fn checker(&self, token: &str, origin: Origin) -> Result<CheckAuthority> {
+        if TokenKind::of(token) == Some(TokenKind::OrgKey) {
+            let (service, _) = self.service(token, origin).await?;
+            if !service.key.has(orgbase_domain::KeyScope::Check) {
+                return Err(Error::forbidden(
+                    "scope_required",
+                    "this service key lacks the check scope",
+                ));
+            }
+            return Ok(CheckAuthority::Service(service));
+        }
+        Ok(CheckAuthority::SystemAdmin(
+            self.system_admin(token, origin).await?,
+        ))
     }
 
     /// Authenticates and checks the system-admin flag (403 for everyone else).
     pub async fn system_admin(&self, token: &str, origin: Origin) -> Result<SystemAdmin> {
+        if TokenKind::of(token) == Some(TokenKind::OrgKey) {
+            // A working service key is never a system admin.
+            self.service(token, origin).await?;
+            return Err(Error::forbidden(
+                "system_admin_required",
+                "only system admins may do this",
+            ));
+        }
         let actor = self.authenticate(token, origin).await?;
         if actor.is_system_admin() {
             Ok(SystemAdmin { actor })
@@ -483,7 +660,7 @@ impl Core {
     /// membership (`org_role`) the actor has already shown.
     async fn scope_access<P: Perm>(
         &self,
-        actor: Actor,
+        caller: Caller,
         org: Org,
         org_role: Option<Role>,
         workspace: Option<Workspace>,
@@ -496,28 +673,32 @@ impl Core {
         } else {
             ScopeKind::Org
         };
-        let role = if at.min(P::P.reach()) == ScopeKind::Org {
-            org_role
-        } else {
-            let chain = self
-                .store
-                .role_chain(
-                    actor.user.id,
-                    org.id,
-                    workspace.as_ref().map(|w| w.id),
-                    project.as_ref().map(|p| p.id),
-                )
-                .await?;
-            chain.role_for(P::P, at)
+        let role = match caller.user_id() {
+            _ if at.min(P::P.reach()) == ScopeKind::Org => org_role,
+            // A service key has its org role only: below the org it counts as an org
+            // member's would (admin reaches down; editor and viewer do not).
+            None => role_for(P::P, at, org_role, None, None),
+            Some(user) => {
+                let chain = self
+                    .store
+                    .role_chain(
+                        user,
+                        org.id,
+                        workspace.as_ref().map(|w| w.id),
+                        project.as_ref().map(|p| p.id),
+                    )
+                    .await?;
+                chain.role_for(P::P, at)
+            }
         };
-        if !actor.is_system_admin() && !role.is_some_and(|r| r.allows(P::P)) {
+        if !caller.permits(role, P::P) {
             return Err(Error::forbidden(
                 "forbidden",
                 format!("your role does not allow {} here", P::P),
             ));
         }
         Ok(ScopeAccess {
-            actor,
+            caller,
             org,
             org_role,
             workspace,
@@ -534,7 +715,7 @@ impl Core {
         access: &ScopeAccess<P>,
     ) -> Result<ScopeAccess<Q>> {
         self.scope_access(
-            access.actor.clone(),
+            access.caller.clone(),
             access.org.clone(),
             access.org_role,
             access.workspace.clone(),
@@ -598,11 +779,11 @@ impl Core {
 /// The isolation rules: no active membership is 404 (so is a deleted org, except for
 /// restoring it), too low a role is 403. System admins pass.
 fn access_from<P: Perm>(
-    actor: Actor,
+    caller: Caller,
     org: Org,
     member: Option<(Role, MembershipStatus)>,
 ) -> Result<OrgAccess<P>> {
-    let system_admin = actor.is_system_admin();
+    let system_admin = caller.is_system_admin();
     let role = member
         .filter(|(_, status)| *status == MembershipStatus::Active)
         .map(|(role, _)| role);
@@ -612,9 +793,26 @@ fn access_from<P: Perm>(
     if org.is_deleted() && P::P != Permission::OrgRestore && !system_admin {
         return Err(Error::org_not_found());
     }
-    check(role, system_admin, P::P)?;
+    check(&caller, role, P::P)?;
     Ok(OrgAccess {
-        actor,
+        caller,
+        org,
+        role,
+        _p: PhantomData,
+    })
+}
+
+/// The same rules for a service key: it reaches its own org only (any other is 404,
+/// like a non-member's), never a deleted one, with its role and scopes.
+fn service_access<P: Perm>(service: ServiceActor, org: Org, r: &OrgRef) -> Result<OrgAccess<P>> {
+    if org.id != service.key.org_id || !r.names(&org) || org.is_deleted() {
+        return Err(Error::org_not_found());
+    }
+    let role = Some(service.key.role);
+    let caller = Caller::Service(service);
+    check(&caller, role, P::P)?;
+    Ok(OrgAccess {
+        caller,
         org,
         role,
         _p: PhantomData,

@@ -122,6 +122,8 @@ pub enum TokenKind {
     Invitation,
     PasswordLink,
     EmailLink,
+    /// An organization's service key.
+    OrgKey,
 }
 
 impl TokenKind {
@@ -132,6 +134,7 @@ impl TokenKind {
             TokenKind::Invitation => "obi_",
             TokenKind::PasswordLink => "obp_",
             TokenKind::EmailLink => "obe_",
+            TokenKind::OrgKey => "obo_",
         }
     }
 
@@ -140,9 +143,29 @@ impl TokenKind {
             Some(TokenKind::Session)
         } else if token.starts_with("obk_") {
             Some(TokenKind::ApiKey)
+        } else if token.starts_with("obo_") {
+            Some(TokenKind::OrgKey)
         } else {
             None
         }
+    }
+}
+
+/// API keys (personal or service) may live at most this long when an expiry is asked for.
+pub const MAX_KEY_DAYS: i64 = 3650;
+
+/// The expiry of a new API key from `expires_in_days` (none: it does not expire).
+pub fn key_expiry(
+    now: orgbase_domain::Timestamp,
+    expires_in_days: Option<i64>,
+) -> Result<Option<orgbase_domain::Timestamp>> {
+    match expires_in_days {
+        None => Ok(None),
+        Some(d) if (1..=MAX_KEY_DAYS).contains(&d) => Ok(Some(now.plus_seconds(d * 86_400))),
+        Some(_) => Err(Error::bad_request(
+            "invalid_expiry",
+            format!("expires_in_days must be 1 to {MAX_KEY_DAYS}"),
+        )),
     }
 }
 

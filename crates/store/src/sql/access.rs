@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId,
-    Page, PageRequest, Scope, Timestamp, UserId,
+    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgApiKey, OrgDomain,
+    OrgId, Page, PageRequest, Scope, Timestamp, UserId,
 };
 
 use super::rows::{
-    DOMAIN_COLS, INVITATION_COLS, ORG_COLS, after, api_key_from, domain_from, invitation_from,
-    org_from, overfetch,
+    DOMAIN_COLS, INVITATION_COLS, ORG_API_KEY_COLS, ORG_COLS, ORG_COLS_PREFIXED, ORG_PREFIXED,
+    after, api_key_from, domain_from, invitation_from, org_api_key_from, org_from, org_from_names,
+    overfetch,
 };
 use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::Result;
@@ -147,6 +148,52 @@ pub(crate) async fn api_keys_of(
     Ok(Page::from_overfetch(items, page.limit, |k| k.id.0))
 }
 
+pub(crate) async fn org_api_key_auth(
+    c: &mut DbConn,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<(OrgApiKey, Org)>> {
+    let sql = format!(
+        "SELECT {ORG_API_KEY_COLS}, {ORG_COLS_PREFIXED} FROM org_api_keys k \
+         JOIN orgs o ON o.id = k.org_id \
+         WHERE k.token_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)"
+    );
+    let row = sqlx::query(&sql)
+        .bind(token_hash)
+        .bind(now.as_millis())
+        .fetch_optional(c)
+        .await?;
+    match row {
+        Some(r) => Ok(Some((
+            org_api_key_from(&r)?,
+            org_from_names(&r, &ORG_PREFIXED)?,
+        ))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn org_api_keys_of(
+    c: &mut DbConn,
+    org: OrgId,
+    page: PageRequest,
+) -> Result<Page<OrgApiKey>> {
+    let sql = format!(
+        "SELECT {ORG_API_KEY_COLS} FROM org_api_keys k WHERE k.org_id = $1 AND k.id > $2 \
+         ORDER BY k.id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(after(page))
+        .bind(overfetch(page))
+        .fetch_all(c)
+        .await?;
+    let items = rows
+        .iter()
+        .map(org_api_key_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |k| k.id.0))
+}
+
 reads!(AccessReads {
     fn org_by_signup_key(&self, key: &str) -> Option<Org>;
     fn verified_domain(&self, name: &str) -> Option<OrgDomain>;
@@ -156,6 +203,8 @@ reads!(AccessReads {
     fn invitation_by_token(&self, token_hash: &str) -> Option<Invitation>;
     fn invitations_of(&self, org: OrgId, status: Option<InvitationStatus>, now: Timestamp, page: PageRequest) -> Page<Invitation>;
     fn api_keys_of(&self, user: UserId, page: PageRequest) -> Page<ApiKey>;
+    fn org_api_key_auth(&self, token_hash: &str, now: Timestamp) -> Option<(OrgApiKey, Org)>;
+    fn org_api_keys_of(&self, org: OrgId, page: PageRequest) -> Page<OrgApiKey>;
 });
 
 #[async_trait]
@@ -299,6 +348,37 @@ impl crate::AccessWrites for SqlTx {
         .execute(self.c())
         .await?;
         Ok(())
+    }
+
+    async fn insert_org_api_key(&mut self, k: &OrgApiKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO org_api_keys (id, org_id, name, prefix, token_hash, role, scopes, \
+             created_by, created_at, expires_at, last_used_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(k.id.0)
+        .bind(k.org_id.0)
+        .bind(&k.name)
+        .bind(&k.prefix)
+        .bind(&k.token_hash)
+        .bind(k.role.as_str())
+        .bind(k.scopes_text())
+        .bind(k.created_by.map(|u| u.0))
+        .bind(k.created_at.as_millis())
+        .bind(k.expires_at.map(Timestamp::as_millis))
+        .bind(k.last_used_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_org_api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM org_api_keys WHERE id = $1 AND org_id = $2")
+            .bind(id.0)
+            .bind(org.0)
+            .execute(self.c())
+            .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool> {

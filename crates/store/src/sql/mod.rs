@@ -140,4 +140,13 @@ impl crate::Database for BackendStore {
             .await?;
         Ok(())
     }
+
+    async fn touch_org_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE org_api_keys SET last_used_at = $1 WHERE id = $2")
+            .bind(now.as_millis())
+            .bind(id.0)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
 }

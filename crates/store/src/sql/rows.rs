@@ -2,9 +2,9 @@
 //! the paging helpers every list uses.
 
 use orgbase_domain::{
-    ApiKey, ApiKeyId, AuditEvent, AuditId, Email, Invitation, InvitationId, Membership,
-    MembershipStatus, Org, OrgDomain, OrgId, PageRequest, Project, ProjectId, Role, Scope, Slug,
-    Timestamp, User, UserId, Workspace, WorkspaceId,
+    ApiKey, ApiKeyId, AuditEvent, AuditId, Email, Invitation, InvitationId, KeyScope, Membership,
+    MembershipStatus, Org, OrgApiKey, OrgDomain, OrgId, PageRequest, Project, ProjectId, Role,
+    Scope, Slug, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::Row;
 use sqlx::types::Json;
@@ -230,6 +230,34 @@ pub(crate) fn api_key_from(r: &DbRow) -> Result<ApiKey> {
         name: r.try_get("name")?,
         prefix: r.try_get("prefix")?,
         token_hash: r.try_get("token_hash")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts_opt(r, "expires_at")?,
+        last_used_at: ts_opt(r, "last_used_at")?,
+    })
+}
+
+pub(crate) const ORG_API_KEY_COLS: &str = "k.id, k.org_id, k.name, k.prefix, k.token_hash, \
+    k.role, k.scopes, k.created_by, k.created_at, k.expires_at, k.last_used_at";
+
+pub(crate) fn org_api_key_from(r: &DbRow) -> Result<OrgApiKey> {
+    let scopes: String = r.try_get("scopes")?;
+    let scopes = scopes
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<KeyScope>()
+                .map_err(|_| StoreError::Corrupt("scopes"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(OrgApiKey {
+        id: ApiKeyId(r.try_get("id")?),
+        org_id: OrgId(r.try_get("org_id")?),
+        name: r.try_get("name")?,
+        prefix: r.try_get("prefix")?,
+        token_hash: r.try_get("token_hash")?,
+        role: parsed(r, "role")?,
+        scopes,
+        created_by: r.try_get::<Option<Uuid>, _>("created_by")?.map(UserId),
         created_at: ts(r, "created_at")?,
         expires_at: ts_opt(r, "expires_at")?,
         last_used_at: ts_opt(r, "last_used_at")?,

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgDomain, OrgId,
-    Page, PageRequest, Scope, Timestamp, UserId,
+    ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgApiKey, OrgDomain,
+    OrgId, Page, PageRequest, Scope, Timestamp, UserId,
 };
 
 use crate::Result;
@@ -29,6 +29,13 @@ pub trait AccessReads: Send + Sync {
         page: PageRequest,
     ) -> Result<Page<Invitation>>;
     async fn api_keys_of(&self, user: UserId, page: PageRequest) -> Result<Page<ApiKey>>;
+    /// A live service key found by its token hash, with its org.
+    async fn org_api_key_auth(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(OrgApiKey, Org)>>;
+    async fn org_api_keys_of(&self, org: OrgId, page: PageRequest) -> Result<Page<OrgApiKey>>;
 }
 
 #[async_trait]
@@ -56,6 +63,8 @@ pub trait AccessWrites: Send {
     ) -> Result<u64>;
     async fn insert_api_key(&mut self, k: &ApiKey) -> Result<()>;
     async fn delete_api_key(&mut self, user: UserId, id: ApiKeyId) -> Result<bool>;
+    async fn insert_org_api_key(&mut self, k: &OrgApiKey) -> Result<()>;
+    async fn delete_org_api_key(&mut self, org: OrgId, id: ApiKeyId) -> Result<bool>;
     /// Revokes every personal API key of the user; how many.
     async fn delete_api_keys_of(&mut self, user: UserId) -> Result<u64>;
 }

@@ -6,7 +6,7 @@
 //! | users, sessions, passwords | [`UserReads`] | [`UserWrites`] |
 //! | organizations | [`OrgReads`] | [`OrgWrites`] |
 //! | workspaces, projects, memberships | [`HierarchyReads`] | [`HierarchyWrites`] |
-//! | signup keys, domains, invitations, API keys | [`AccessReads`] | [`AccessWrites`] |
+//! | signup keys, domains, invitations, API keys (personal and service) | [`AccessReads`] | [`AccessWrites`] |
 //! | the audit trail | [`AuditReads`] | [`AuditWrites`] |
 //! | the mail outbox | [`MailReads`] | [`MailWrites`] |
 //!
@@ -51,6 +51,8 @@ pub trait Database: Send + Sync + 'static {
     async fn begin(&self) -> Result<Box<dyn Tx>>;
     /// Records when an API key was last used (best effort, outside any use case).
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()>;
+    /// The same for an organization's service key.
+    async fn touch_org_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()>;
 }
 
 /// The end of a transaction.
