@@ -100,6 +100,20 @@ enum UserCommand {
     Disable { email: String },
     /// Set a new password (read from standard input); ends the user's sessions.
     ResetPassword { email: String },
+    /// Import users into an organization from a CSV file (header
+    /// `email,name,role[,workspace]`), as the operator: any e-mail, roles up to admin.
+    /// Prints every row's outcome; new accounts are mailed a set-password link. Exits
+    /// non-zero when a row is an error (then nothing is imported).
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The organization's slug or id.
+        #[arg(long)]
+        org: String,
+        /// Only check the file and print what each row would do.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -261,6 +275,12 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User(UserCommand::Import { file, org, dry_run }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            import_users(&c, &bytes, &org, dry_run).await
+        }
         Command::User(cmd) => {
             let (email, patch) = match cmd {
                 UserCommand::Enable { email } => (
@@ -277,6 +297,8 @@ async fn main() -> anyhow::Result<()> {
                         ..Default::default()
                     },
                 ),
+                // Handled by its own arm above.
+                UserCommand::Import { .. } => anyhow::bail!("user import is handled above"),
                 UserCommand::ResetPassword { email } => {
                     let mut password = String::new();
                     std::io::stdin()
@@ -349,6 +371,73 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { args } => bench(args),
     }
+}
+
+/// `orgbase user import`: the report on stdout, progress on stderr.
+async fn import_users(
+    c: &server::Console,
+    bytes: &[u8],
+    org: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use orgbase_service::{ImportPhase, OrgRef};
+    let progress = |phase: ImportPhase, n: usize, total: usize| {
+        if n == total || n % 100 == 0 {
+            let what = match phase {
+                ImportPhase::Checking => "checking",
+                ImportPhase::Writing => "writing",
+            };
+            eprint!("\r{what} row {n}/{total}");
+            if n == total {
+                eprintln!();
+            }
+        }
+    };
+    let report = c
+        .services
+        .access()
+        .import_users_as(&c.operator, &OrgRef::parse(org), bytes, dry_run, &progress)
+        .await
+        .map_err(|e| match e.code() {
+            "org_not_found" => anyhow::anyhow!("organization {org} not found"),
+            _ => anyhow::anyhow!("{e}"),
+        })?;
+    println!("line\toutcome\temail\trole\tworkspace\tcode\treason");
+    for r in &report.rows {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.line,
+            r.outcome.as_str(),
+            r.email,
+            r.role.map_or("-", |x| x.as_str()),
+            r.workspace_id.map_or("-".to_string(), |w| w.to_string()),
+            r.code.unwrap_or("-"),
+            r.reason
+                .as_deref()
+                .unwrap_or("-")
+                .replace(['\t', '\n'], " "),
+        );
+    }
+    let t = report.totals;
+    let what = if report.executed {
+        "imported"
+    } else if dry_run {
+        "dry run"
+    } else {
+        "refused"
+    };
+    println!(
+        "{what}: {} rows: {} create, {} add, {} skip, {} error",
+        t.rows, t.create, t.add, t.skip, t.error
+    );
+    if t.error > 0 {
+        anyhow::bail!(
+            "{} row(s) are errors; nothing was imported{}",
+            t.error,
+            if dry_run { " (dry run)" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// `orgbase [flags] bench ARGS`: runs `orgbase-bench [flags] ARGS`, the benchmark in a

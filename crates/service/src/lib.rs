@@ -34,7 +34,9 @@ use orgbase_domain::Clock;
 use orgbase_store::Store;
 
 pub use access::{
-    Access, DomainInput, OrgUserCreated, OrgUserInput, SignupSettings, SignupSettingsInput,
+    Access, DomainInput, ImportOutcome, ImportPhase, ImportProgress, ImportReport, ImportRow,
+    ImportTotals, MAX_IMPORT_ROWS, OrgUserCreated, OrgUserInput, SignupSettings,
+    SignupSettingsInput,
 };
 pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
 pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};

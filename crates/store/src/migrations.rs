@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
         name: "invitation_link_shown",
         sql: include_str!("../migrations/sqlite/0007_invitation_link_shown.sql"),
     },
+    Migration {
+        version: 8,
+        name: "account_created_mail",
+        sql: include_str!("../migrations/sqlite/0008_account_created_mail.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,6 +85,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "invitation_link_shown",
         sql: include_str!("../migrations/postgres/0007_invitation_link_shown.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "account_created_mail",
+        sql: include_str!("../migrations/postgres/0008_account_created_mail.sql"),
     },
 ];
 

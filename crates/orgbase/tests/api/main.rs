@@ -17,6 +17,7 @@ mod config;
 mod domains;
 mod hardening;
 mod hierarchy;
+mod import;
 mod invitations;
 mod isolation;
 mod mail;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         domains::TESTS,
         hardening::TESTS,
         hierarchy::TESTS,
+        import::TESTS,
         invitations::TESTS,
         isolation::TESTS,
         mail::TESTS,
