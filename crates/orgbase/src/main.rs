@@ -49,6 +49,9 @@ enum Command {
     /// Outgoing mail.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Secrets at rest.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Seed a database, drive HTTP load at the server and report throughput, latency
     /// and memory (runs the `orgbase-bench` binary; `orgbase bench --help`).
     #[command(disable_help_flag = true)]
@@ -125,6 +128,23 @@ enum MailCommand {
         /// Only mails in this state: queued, sending, sent or failed.
         #[arg(long)]
         status: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-seal every secret at rest (configuration secrets, unsent mail links) under a
+    /// new master key, opening them with the current one. Safe to interrupt and run
+    /// again: values already under the new key are left alone. Stop the servers first;
+    /// afterwards, swap the key (the command says how).
+    RotateKey {
+        /// A file holding the new key (64 hex characters or base64 of 32 bytes);
+        /// otherwise ORGBASE_NEW_MASTER_KEY.
+        #[arg(long)]
+        new_key_file: Option<std::path::PathBuf>,
+        /// Stop after re-sealing this many values (do the work in parts).
+        #[arg(long)]
+        limit: Option<usize>,
     },
 }
 
@@ -363,6 +383,10 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Secrets(SecretsCommand::RotateKey {
+            new_key_file,
+            limit,
+        }) => rotate_key(&s, new_key_file, limit).await,
         Command::Schema(SchemaCommand::Dump) => {
             let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
             store.migrate().await?;
@@ -371,6 +395,78 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { args } => bench(args),
     }
+}
+
+/// `orgbase secrets rotate-key` (ADR 0016).
+async fn rotate_key(
+    s: &Settings,
+    new_key_file: Option<std::path::PathBuf>,
+    limit: Option<usize>,
+) -> anyhow::Result<()> {
+    use orgbase_service::secrets::{MasterKey, SecretBox};
+    let (text, source) = match &new_key_file {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the new key file {}", path.display()))?,
+            format!("the new key file {}", path.display()),
+        ),
+        None => match std::env::var("ORGBASE_NEW_MASTER_KEY") {
+            Ok(v) => (v, "ORGBASE_NEW_MASTER_KEY".to_string()),
+            Err(_) => anyhow::bail!(
+                "give the new key with --new-key-file PATH or ORGBASE_NEW_MASTER_KEY \
+                 (make one with: openssl rand -hex 32)"
+            ),
+        },
+    };
+    let new = MasterKey::from_env_value(&text).map_err(|_| {
+        anyhow::anyhow!(
+            "{source} does not hold a key: expected 64 hex characters or base64 of 32 bytes"
+        )
+    })?;
+    let c = server::console(s, ConnectOptions::default()).await?;
+    let report = c
+        .services
+        .system()
+        .rotate_master_key(&c.operator, &SecretBox::new(&new), limit)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "re-sealed {} secret(s) under the new key; {} already were",
+        report.resealed, report.already
+    );
+    if report.stopped_at_limit {
+        println!("stopped at --limit; run the same command again to finish");
+        return Ok(());
+    }
+    if !report.unreadable.is_empty() {
+        for u in &report.unreadable {
+            eprintln!("opens with neither key, left as it is: {u}");
+        }
+        anyhow::bail!(
+            "{} secret(s) open with neither key; they were left alone (set them again after the swap)",
+            report.unreadable.len()
+        );
+    }
+    println!("Every secret at rest opens with the new key now. Next:");
+    println!(
+        "  1. keep every node stopped (nodes with the old key cannot open the re-sealed secrets);"
+    );
+    match (&s.master_key, &new_key_file) {
+        (Some(_), _) => println!("  2. set ORGBASE_MASTER_KEY to the new key on every node;"),
+        (None, Some(f)) => println!(
+            "  2. replace the key file {} with {} (mode 0600) on every node, or set ORGBASE_MASTER_KEY to the new key;",
+            s.key_file().display(),
+            f.display()
+        ),
+        (None, None) => println!(
+            "  2. write the new key into the key file {} (mode 0600) on every node, or set ORGBASE_MASTER_KEY to it;",
+            s.key_file().display()
+        ),
+    }
+    println!(
+        "  3. start the nodes and check (GET /orgs/{{org}}/config shows masks, not \"…\"); then destroy the old key."
+    );
+    Ok(())
 }
 
 /// `orgbase user import`: the report on stdout, progress on stderr.

@@ -54,7 +54,7 @@ pub use shared::authz::{
 pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, dns, ratelimit, secrets};
-pub use system::{Bootstrap, SyncReport, System, SystemEnv};
+pub use system::{Bootstrap, RotationReport, SyncReport, System, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
 

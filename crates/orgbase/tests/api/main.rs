@@ -24,6 +24,7 @@ mod mail;
 mod matrix;
 mod orgs;
 mod platform;
+mod rotate;
 mod schema;
 mod smtp;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,
+        rotate::TESTS,
         schema::TESTS,
     ];
     let trials = modules
