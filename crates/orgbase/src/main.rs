@@ -478,7 +478,7 @@ async fn import_users(
 ) -> anyhow::Result<()> {
     use orgbase_service::{ImportPhase, OrgRef};
     let progress = |phase: ImportPhase, n: usize, total: usize| {
-        if n == total || n % 100 == 0 {
+        if n == total || n.is_multiple_of(100) {
             let what = match phase {
                 ImportPhase::Checking => "checking",
                 ImportPhase::Writing => "writing",
