@@ -23,7 +23,7 @@ use orgbase_domain::{
     AuditAction, Email, MailKind, Membership, Name, Org, PageRequest, PasswordToken, Role, Scope,
     User, UserId, Workspace, WorkspaceId,
 };
-use orgbase_store::{HierarchyReads, OrgReads, UserReads};
+use orgbase_store::{AccessReads, HierarchyReads, OrgReads, UserReads};
 use serde_json::json;
 
 use super::Access;
@@ -32,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::{AuditCtx, Change, Event};
 use crate::shared::authz::{OrgAccess, OrgRef, Platform, perm};
 use crate::shared::crypto::{TokenKind, new_token};
+use crate::shared::email_proof::deciding_claim_in;
 use crate::shared::mail::MailOut;
 
 /// Most rows one file may have.
@@ -296,6 +297,9 @@ fn find_workspace<'w>(
 
 impl Core {
     /// Checks every row against the state `reads` sees: the report, and what to write.
+    /// Everything is read through `reads`: when importing, that is the change's own
+    /// transaction, which holds the org's lock (a second connection from the pool could
+    /// wait forever behind racing imports that each hold one).
     async fn plan_import<R>(
         &self,
         reads: &R,
@@ -304,7 +308,7 @@ impl Core {
         progress: ImportProgress<'_>,
     ) -> Result<(Vec<ImportRow>, Vec<Step>)>
     where
-        R: UserReads + HierarchyReads + OrgReads + ?Sized,
+        R: UserReads + HierarchyReads + OrgReads + AccessReads + ?Sized,
     {
         let org = &who.org;
         let mut workspaces = Vec::new();
@@ -415,7 +419,7 @@ impl Core {
                 let ours = match domains.get(&domain) {
                     Some(v) => *v,
                     None => {
-                        let deciding = self.deciding_claim(&domain).await?;
+                        let deciding = deciding_claim_in(reads, &domain).await?;
                         let v = deciding.is_some_and(|c| c.org_id == org.id);
                         domains.insert(domain, v);
                         v
