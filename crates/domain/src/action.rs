@@ -77,6 +77,8 @@ actions! {
     InvitationAccept = "invitation.accept",
     InvitationDecline = "invitation.decline",
     SystemSync = "system.sync",
+    UserImport = "user.import",
+    SecretsRotate = "secrets.rotate",
 }
 
 impl fmt::Display for AuditAction {

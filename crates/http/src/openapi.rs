@@ -93,6 +93,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(a::accept_invitation))
         .routes(routes!(a::decline_invitation))
         .routes(routes!(a::create_org_user))
+        .routes(routes!(a::import_users))
         // members, workspaces, projects
         .routes(routes!(h::list_org_members, h::add_org_member))
         .routes(routes!(h::change_org_role, h::remove_org_member))

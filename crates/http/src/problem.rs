@@ -52,6 +52,15 @@ impl Problem {
         )
     }
 
+    /// A body sent as something else than the route takes.
+    pub fn unsupported_media_type_of(what: &str) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send {what}"),
+        )
+    }
+
     pub fn payload_too_large() -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -133,6 +142,31 @@ impl IntoResponse for Problem {
         }
         res
     }
+}
+
+/// A problem document with one extension member (RFC 9457 §3.2), e.g. the report of
+/// an import that was refused.
+pub fn problem_with(
+    status: StatusCode,
+    code: &'static str,
+    detail: impl Into<String>,
+    member: &str,
+    value: serde_json::Value,
+) -> Response {
+    let mut body = serde_json::json!({
+        "type": format!("https://orgbase.dev/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail.into(),
+        "code": code,
+    });
+    body[member] = value;
+    let mut res = (status, body.to_string()).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    res
 }
 
 /// The body of every error response (RFC 9457), with `code` the stable name of the

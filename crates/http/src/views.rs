@@ -72,6 +72,11 @@ names_schema!(
     AuditAction::ALL.iter().map(|a| a.as_str())
 );
 names_schema!(
+    /// What a bulk import does with a row.
+    ImportOutcomeName,
+    ["create", "add", "skip", "error"].into_iter()
+);
+names_schema!(
     /// The level a membership is held at.
     ScopeName,
     [ScopeKind::Org, ScopeKind::Workspace, ScopeKind::Project].iter().map(|s| s.as_str())
@@ -629,4 +634,93 @@ pub struct ReadyView {
     pub status: &'static str,
     /// `sqlite` or `postgres`.
     pub database: &'static str,
+}
+
+/// One row of a bulk import's report.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRowView {
+    /// The row's line in the file (the header is line 1).
+    pub line: u64,
+    /// As given, or normalized when it is a valid address.
+    pub email: String,
+    pub name: String,
+    #[schema(value_type = Option<GrantableRoleName>)]
+    pub role: Option<Role>,
+    pub workspace_id: Option<Uuid>,
+    /// `create` (a new account), `add` (an existing account joins), `skip` (already a
+    /// member) or `error`.
+    #[schema(value_type = ImportOutcomeName)]
+    pub outcome: &'static str,
+    /// For `skip` and `error`: a stable code, e.g. `domain_not_claimed`.
+    pub code: Option<&'static str>,
+    /// For `skip` and `error`: why.
+    pub reason: Option<String>,
+    /// The account, when there is one (new accounts once imported).
+    pub user_id: Option<Uuid>,
+}
+
+/// Rows by outcome.
+#[derive(Serialize, ToSchema)]
+pub struct ImportTotalsView {
+    pub rows: usize,
+    pub create: usize,
+    pub add: usize,
+    pub skip: usize,
+    pub error: usize,
+}
+
+/// `POST /orgs/{org}/users/import`: what each row does (dry run) or did.
+#[derive(Serialize, ToSchema)]
+pub struct ImportReportView {
+    pub dry_run: bool,
+    /// Whether the rows were written.
+    pub executed: bool,
+    pub totals: ImportTotalsView,
+    pub rows: Vec<ImportRowView>,
+}
+
+impl From<orgbase_service::ImportReport> for ImportReportView {
+    fn from(r: orgbase_service::ImportReport) -> Self {
+        let t = r.totals;
+        Self {
+            dry_run: r.dry_run,
+            executed: r.executed,
+            totals: ImportTotalsView {
+                rows: t.rows,
+                create: t.create,
+                add: t.add,
+                skip: t.skip,
+                error: t.error,
+            },
+            rows: r
+                .rows
+                .into_iter()
+                .map(|row| ImportRowView {
+                    line: row.line,
+                    email: row.email,
+                    name: row.name,
+                    role: row.role,
+                    workspace_id: row.workspace_id.map(|w| w.0),
+                    outcome: row.outcome.as_str(),
+                    code: row.code,
+                    reason: row.reason,
+                    user_id: row.user_id.map(|u| u.0),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// 422 `import_has_errors`: a problem document (RFC 9457) with the report, whose error
+/// rows say what to fix. Nothing was written.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRefusedView {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// `import_has_errors`
+    pub code: &'static str,
+    pub report: ImportReportView,
 }

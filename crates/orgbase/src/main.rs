@@ -49,6 +49,9 @@ enum Command {
     /// Outgoing mail.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Secrets at rest.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Seed a database, drive HTTP load at the server and report throughput, latency
     /// and memory (runs the `orgbase-bench` binary; `orgbase bench --help`).
     #[command(disable_help_flag = true)]
@@ -100,6 +103,20 @@ enum UserCommand {
     Disable { email: String },
     /// Set a new password (read from standard input); ends the user's sessions.
     ResetPassword { email: String },
+    /// Import users into an organization from a CSV file (header
+    /// `email,name,role[,workspace]`), as the operator: any e-mail, roles up to admin.
+    /// Prints every row's outcome; new accounts are mailed a set-password link. Exits
+    /// non-zero when a row is an error (then nothing is imported).
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+        /// The organization's slug or id.
+        #[arg(long)]
+        org: String,
+        /// Only check the file and print what each row would do.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +128,23 @@ enum MailCommand {
         /// Only mails in this state: queued, sending, sent or failed.
         #[arg(long)]
         status: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Re-seal every secret at rest (configuration secrets, unsent mail links) under a
+    /// new master key, opening them with the current one. Safe to interrupt and run
+    /// again: values already under the new key are left alone. Stop the servers first;
+    /// afterwards, swap the key (the command says how).
+    RotateKey {
+        /// A file holding the new key (64 hex characters or base64 of 32 bytes);
+        /// otherwise ORGBASE_NEW_MASTER_KEY.
+        #[arg(long)]
+        new_key_file: Option<std::path::PathBuf>,
+        /// Stop after re-sealing this many values (do the work in parts).
+        #[arg(long)]
+        limit: Option<usize>,
     },
 }
 
@@ -261,6 +295,12 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User(UserCommand::Import { file, org, dry_run }) => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            import_users(&c, &bytes, &org, dry_run).await
+        }
         Command::User(cmd) => {
             let (email, patch) = match cmd {
                 UserCommand::Enable { email } => (
@@ -277,6 +317,8 @@ async fn main() -> anyhow::Result<()> {
                         ..Default::default()
                     },
                 ),
+                // Handled by its own arm above.
+                UserCommand::Import { .. } => anyhow::bail!("user import is handled above"),
                 UserCommand::ResetPassword { email } => {
                     let mut password = String::new();
                     std::io::stdin()
@@ -341,6 +383,10 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Secrets(SecretsCommand::RotateKey {
+            new_key_file,
+            limit,
+        }) => rotate_key(&s, new_key_file, limit).await,
         Command::Schema(SchemaCommand::Dump) => {
             let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
             store.migrate().await?;
@@ -349,6 +395,145 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { args } => bench(args),
     }
+}
+
+/// `orgbase secrets rotate-key` (ADR 0016).
+async fn rotate_key(
+    s: &Settings,
+    new_key_file: Option<std::path::PathBuf>,
+    limit: Option<usize>,
+) -> anyhow::Result<()> {
+    use orgbase_service::secrets::{MasterKey, SecretBox};
+    let (text, source) = match &new_key_file {
+        Some(path) => (
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading the new key file {}", path.display()))?,
+            format!("the new key file {}", path.display()),
+        ),
+        None => match std::env::var("ORGBASE_NEW_MASTER_KEY") {
+            Ok(v) => (v, "ORGBASE_NEW_MASTER_KEY".to_string()),
+            Err(_) => anyhow::bail!(
+                "give the new key with --new-key-file PATH or ORGBASE_NEW_MASTER_KEY \
+                 (make one with: openssl rand -hex 32)"
+            ),
+        },
+    };
+    let new = MasterKey::from_env_value(&text).map_err(|_| {
+        anyhow::anyhow!(
+            "{source} does not hold a key: expected 64 hex characters or base64 of 32 bytes"
+        )
+    })?;
+    let c = server::console(s, ConnectOptions::default()).await?;
+    let report = c
+        .services
+        .system()
+        .rotate_master_key(&c.operator, &SecretBox::new(&new), limit)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "re-sealed {} secret(s) under the new key; {} already were",
+        report.resealed, report.already
+    );
+    if report.stopped_at_limit {
+        println!("stopped at --limit; run the same command again to finish");
+        return Ok(());
+    }
+    if !report.unreadable.is_empty() {
+        for u in &report.unreadable {
+            eprintln!("opens with neither key, left as it is: {u}");
+        }
+        anyhow::bail!(
+            "{} secret(s) open with neither key; they were left alone (set them again after the swap)",
+            report.unreadable.len()
+        );
+    }
+    println!("Every secret at rest opens with the new key now. Next:");
+    println!(
+        "  1. keep every node stopped (nodes with the old key cannot open the re-sealed secrets);"
+    );
+    match (&s.master_key, &new_key_file) {
+        (Some(_), _) => println!("  2. set ORGBASE_MASTER_KEY to the new key on every node;"),
+        (None, Some(f)) => println!(
+            "  2. replace the key file {} with {} (mode 0600) on every node, or set ORGBASE_MASTER_KEY to the new key;",
+            s.key_file().display(),
+            f.display()
+        ),
+        (None, None) => println!(
+            "  2. write the new key into the key file {} (mode 0600) on every node, or set ORGBASE_MASTER_KEY to it;",
+            s.key_file().display()
+        ),
+    }
+    println!(
+        "  3. start the nodes and check (GET /orgs/{{org}}/config shows masks, not \"…\"); then destroy the old key."
+    );
+    Ok(())
+}
+
+/// `orgbase user import`: the report on stdout, progress on stderr.
+async fn import_users(
+    c: &server::Console,
+    bytes: &[u8],
+    org: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    use orgbase_service::{ImportPhase, OrgRef};
+    let progress = |phase: ImportPhase, n: usize, total: usize| {
+        if n == total || n.is_multiple_of(100) {
+            let what = match phase {
+                ImportPhase::Checking => "checking",
+                ImportPhase::Writing => "writing",
+            };
+            eprint!("\r{what} row {n}/{total}");
+            if n == total {
+                eprintln!();
+            }
+        }
+    };
+    let report = c
+        .services
+        .access()
+        .import_users_as(&c.operator, &OrgRef::parse(org), bytes, dry_run, &progress)
+        .await
+        .map_err(|e| match e.code() {
+            "org_not_found" => anyhow::anyhow!("organization {org} not found"),
+            _ => anyhow::anyhow!("{e}"),
+        })?;
+    println!("line\toutcome\temail\trole\tworkspace\tcode\treason");
+    for r in &report.rows {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.line,
+            r.outcome.as_str(),
+            r.email,
+            r.role.map_or("-", |x| x.as_str()),
+            r.workspace_id.map_or("-".to_string(), |w| w.to_string()),
+            r.code.unwrap_or("-"),
+            r.reason
+                .as_deref()
+                .unwrap_or("-")
+                .replace(['\t', '\n'], " "),
+        );
+    }
+    let t = report.totals;
+    let what = if report.executed {
+        "imported"
+    } else if dry_run {
+        "dry run"
+    } else {
+        "refused"
+    };
+    println!(
+        "{what}: {} rows: {} create, {} add, {} skip, {} error",
+        t.rows, t.create, t.add, t.skip, t.error
+    );
+    if t.error > 0 {
+        anyhow::bail!(
+            "{} row(s) are errors; nothing was imported{}",
+            t.error,
+            if dry_run { " (dry run)" } else { "" }
+        );
+    }
+    Ok(())
 }
 
 /// `orgbase [flags] bench ARGS`: runs `orgbase-bench [flags] ARGS`, the benchmark in a

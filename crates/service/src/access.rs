@@ -16,6 +16,12 @@ use crate::shared::authz::{OrgAccess, OrgRef, Platform, perm};
 use crate::shared::crypto::{TokenKind, new_token, random_hex};
 use crate::shared::ratelimit::Action;
 
+mod import;
+pub use import::{
+    ImportOutcome, ImportPhase, ImportProgress, ImportReport, ImportRow, ImportTotals,
+    MAX_IMPORT_ROWS,
+};
+
 /// An org's signup settings, as admins see them.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SignupSettings {

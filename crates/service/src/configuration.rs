@@ -30,7 +30,7 @@ fn unprocessable(e: InvalidInput) -> Error {
 
 /// Where a secret's sealing is bound: the org and the secret's path.
 fn context(org: OrgId, path: &str) -> String {
-    format!("{org}:{path}")
+    crate::shared::secrets::config_context(org, path)
 }
 
 /// Use of the org against each limit of its configuration (`None`: no limit).

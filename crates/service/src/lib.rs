@@ -35,7 +35,9 @@ use orgbase_domain::Clock;
 use orgbase_store::Store;
 
 pub use access::{
-    Access, DomainInput, OrgUserCreated, OrgUserInput, SignupSettings, SignupSettingsInput,
+    Access, DomainInput, ImportOutcome, ImportPhase, ImportProgress, ImportReport, ImportRow,
+    ImportTotals, MAX_IMPORT_ROWS, OrgUserCreated, OrgUserInput, SignupSettings,
+    SignupSettingsInput,
 };
 pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
 pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};
@@ -54,7 +56,7 @@ pub use shared::authz::{
 pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, dns, ratelimit, secrets};
-pub use system::{Bootstrap, SyncReport, System, SystemEnv};
+pub use system::{Bootstrap, RotationReport, SyncReport, System, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
 

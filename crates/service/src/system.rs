@@ -11,6 +11,9 @@ use crate::shared::authz::sealed::Sealed;
 use crate::shared::authz::{Operator, Platform};
 use crate::shared::provision::NewOrgInput;
 
+mod rotate;
+pub use rotate::RotationReport;
+
 /// The variables of SPEC §4, as read at start. `None` means unset.
 #[derive(Debug, Clone, Default)]
 pub struct SystemEnv {
@@ -201,7 +204,8 @@ impl System<'_> {
         };
         if let Some(key) = &env.openai_api_key {
             // Sealing is randomized, so compare with the stored secret opened.
-            let context = format!("{}:providers.openai.api_key", org.id);
+            let context =
+                crate::shared::secrets::config_context(org.id, "providers.openai.api_key");
             let stored = config["providers"]["openai"]["api_key"]
                 .as_str()
                 .map(|s| core.secrets.open_for(&context, s));

@@ -44,6 +44,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0007_invitation_link_shown.sql"),
     },
     Migration {
+        version: 8,
+        name: "account_created_mail",
+        sql: include_str!("../migrations/sqlite/0008_account_created_mail.sql"),
+    },
+    Migration {
         version: 9,
         name: "service_keys_and_assistants",
         sql: include_str!("../migrations/sqlite/0009_service_keys_and_assistants.sql"),
@@ -85,6 +90,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "invitation_link_shown",
         sql: include_str!("../migrations/postgres/0007_invitation_link_shown.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "account_created_mail",
+        sql: include_str!("../migrations/postgres/0008_account_created_mail.sql"),
     },
     Migration {
         version: 9,

@@ -36,6 +36,8 @@ mail_enum!(MailKind, "kind", {
     Invitation = "invitation",
     PasswordReset = "password_reset",
     EmailVerification = "email_verification",
+    // A new account made by a bulk import: a one-time link to set its password.
+    AccountCreated = "account_created",
 });
 
 mail_enum!(MailStatus, "status", {

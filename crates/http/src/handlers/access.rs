@@ -2,19 +2,21 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use orgbase_domain::{InvitationId, ProjectId, WorkspaceId};
 use orgbase_service::{DomainInput, InvitationInput, OrgUserInput, SignupSettingsInput, perm};
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{Auth, Body, ClientOrigin, InvitationQuery, NoQuery, OrgAuth, Query};
 use crate::paths::{DomainPath, InvitationPath, OrgPath, Params, id};
-use crate::problem::ApiResult;
+use crate::problem::{ApiResult, Problem, problem_with};
 use crate::views::{
-    AcceptedView, BackfillView, DomainView, GrantableRoleName, InvitationCreatedView,
-    InvitationView, OrgUserCreatedView, OrgView, PageView, SignupSettingsView, UserView, page,
+    AcceptedView, BackfillView, DomainView, GrantableRoleName, ImportRefusedView, ImportReportView,
+    InvitationCreatedView, InvitationView, OrgUserCreatedView, OrgView, PageView,
+    SignupSettingsView, UserView, page,
 };
 
 /// Signup settings: enabled, key, default role (admins).
@@ -298,6 +300,77 @@ pub async fn create_org_user(
         set_password_url: c.set_password_url,
     };
     Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// Largest CSV file `POST /orgs/{org}/users/import` takes (its own limit: 5,000 rows of
+/// long addresses and names fit).
+pub const IMPORT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// `?dry_run=`: `true` (the default) only reports what each row would do; `false`
+/// carries the file out.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// Only validate and report (default `true`); `false` imports.
+    dry_run: Option<bool>,
+}
+
+/// Import users from a CSV file (`email,name,role[,workspace]`), validating first.
+///
+/// With `dry_run=true` (the default) every row's outcome is reported and nothing is
+/// written. With `dry_run=false` the rows are written in one transaction, or, if any
+/// row is an error, nothing is and the answer is 422 `import_has_errors` with the
+/// report. New accounts are mailed a one-time link to set their password. At most
+/// 5,000 rows and 2 MiB.
+#[utoipa::path(post, path = "/api/v1/orgs/{org}/users/import", tag = "access",
+    params(OrgPath, ImportQuery),
+    request_body(content = String, content_type = "text/csv",
+        description = "A header `email,name,role` or `email,name,role,workspace`, then one row per user; the workspace by id or name"),
+    responses(
+        (status = 200, body = ImportReportView),
+        (status = 422, body = ImportRefusedView, content_type = "application/problem+json",
+            description = "Rows are errors; nothing was written")))]
+pub async fn import_users(
+    State(s): State<AppState>,
+    OrgAuth(access): OrgAuth<perm::MembersManage>,
+    Query(q): Query<ImportQuery>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    let is_csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/csv"));
+    if !is_csv {
+        return Err(Problem::unsupported_media_type_of(
+            "the CSV file with Content-Type: text/csv",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, IMPORT_BODY_LIMIT)
+        .await
+        .map_err(|_| Problem::payload_too_large())?;
+    let dry_run = q.dry_run.unwrap_or(true);
+    let report = s
+        .svc
+        .access()
+        .import_users(&access, &bytes, dry_run, &|_, _, _| {})
+        .await?;
+    let refused = report.refused();
+    let errors = report.totals.error;
+    let view = ImportReportView::from(report);
+    if refused {
+        let value = serde_json::to_value(&view).unwrap_or_default();
+        return Ok(problem_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_has_errors",
+            format!("{errors} row(s) are errors; nothing was imported (see report.rows)"),
+            "report",
+            value,
+        ));
+    }
+    Ok(Json(view).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]

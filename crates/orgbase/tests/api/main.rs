@@ -17,12 +17,14 @@ mod config;
 mod domains;
 mod hardening;
 mod hierarchy;
+mod import;
 mod invitations;
 mod isolation;
 mod mail;
 mod matrix;
 mod orgs;
 mod platform;
+mod rotate;
 mod schema;
 mod service_keys;
 mod smtp;
@@ -41,12 +43,14 @@ fn main() -> ExitCode {
         domains::TESTS,
         hardening::TESTS,
         hierarchy::TESTS,
+        import::TESTS,
         invitations::TESTS,
         isolation::TESTS,
         mail::TESTS,
         matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,
+        rotate::TESTS,
         schema::TESTS,
         service_keys::TESTS,
     ];

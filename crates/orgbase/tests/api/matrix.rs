@@ -188,6 +188,8 @@ enum Make {
     OwnSession,
     /// The body changes the caller's password (the calling session stays).
     OwnPassword,
+    /// The fixture's path, this CSV file as the body (`text/csv`).
+    Csv(fn(&Fixture, usize) -> String),
 }
 
 struct Route {
@@ -274,6 +276,7 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/invitations/accept", SignedIn, Make::CallerInvitation),
     route("POST", "/api/v1/invitations/decline", Public, Make::DeclineToken),
     route("POST", "/api/v1/orgs/{org}/users", At(P::MembersManage, Org), Make::Body(|_, n| Some(json!({"email": format!("made-{n}@users.matrix-domains.test"), "name": "Made Here", "role": "viewer"})))),
+    route("POST", "/api/v1/orgs/{org}/users/import", At(P::MembersManage, Org), Make::Csv(|_, n| format!("email,name,role\nimported-{n}@users.matrix-domains.test,Imported,viewer\n"))),
     // members at org scope
     route("GET", "/api/v1/orgs/{org}/members", At(P::MembersRead, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/members", Need::SystemAdminInOrg, Make::UserToAdd),
@@ -439,6 +442,26 @@ struct Call {
     token: Option<String>,
     /// The org the path names, when it is not org A (a fresh copy).
     org: Option<OrgIds>,
+    /// A CSV body instead of JSON.
+    csv: Option<String>,
+}
+
+impl Call {
+    async fn send(
+        &self,
+        app: &TestApp,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+    ) -> (StatusCode, Value) {
+        match &self.csv {
+            Some(csv) => {
+                app.call_raw(method, path, token, "text/csv", csv.clone())
+                    .await
+            }
+            None => app.call(method, path, token, self.body.clone()).await,
+        }
+    }
 }
 
 async fn every_route_as_every_caller(b: Backend) {
@@ -478,13 +501,8 @@ async fn every_route_as_every_caller(b: Backend) {
             let call = prepare(&app, &fx, r, &caller, n).await;
             let token = call.token.clone().or(caller.token.clone());
             let method = Method::from_bytes(r.method.as_bytes()).unwrap();
-            let got = app
-                .call(
-                    method.clone(),
-                    &call.path,
-                    token.as_deref(),
-                    call.body.clone(),
-                )
+            let got = call
+                .send(&app, method.clone(), &call.path, token.as_deref())
                 .await;
             checked += 1;
             match got.0.as_u16() {
@@ -515,9 +533,7 @@ async fn every_route_as_every_caller(b: Backend) {
                 let nowhere = call
                     .path
                     .replace(org.as_str(), &uuid::Uuid::now_v7().to_string());
-                let other = app
-                    .call(method, &nowhere, token.as_deref(), call.body.clone())
-                    .await;
+                let other = call.send(&app, method, &nowhere, token.as_deref()).await;
                 if (other.0, &other.1["code"], &other.1["detail"])
                     != (got.0, &got.1["code"], &got.1["detail"])
                 {
@@ -641,9 +657,14 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
         body,
         token: None,
         org: None,
+        csv: None,
     };
     match r.make {
         Make::Body(body) => plain(body(fx, n)),
+        Make::Csv(csv) => Call {
+            csv: Some(csv(fx, n)),
+            ..plain(None)
+        },
         Make::FreshOrg { deleted, body } => {
             let org = copy_of_org_a(app, fx, n).await;
             if deleted {
@@ -657,6 +678,7 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
                 body: body(fx, n),
                 token: None,
                 org: Some(org),
+                csv: None,
             }
         }
         Make::OwnerKey => {

@@ -14,17 +14,26 @@ use crate::shared::audit::{Change, Event};
 use crate::shared::crypto::{TokenKind, new_token};
 use crate::shared::mail::MailOut;
 
+/// [`Core::deciding_claim`], read through `reads` (a change's own transaction, so a
+/// use case holding a lock does not wait for a second connection from the pool).
+pub(crate) async fn deciding_claim_in(
+    reads: &(impl orgbase_store::AccessReads + ?Sized),
+    domain: &str,
+) -> Result<Option<OrgDomain>> {
+    for d in domain_parents(domain) {
+        if let Some(claim) = reads.verified_domain(d).await? {
+            return Ok(Some(claim));
+        }
+    }
+    Ok(None)
+}
+
 impl Core {
     /// The proven claim that decides for a domain: the domain's own, else its nearest
     /// parent's (`it.aarhus.dk` proven by one org wins over `aarhus.dk` proven by
     /// another). Pending claims are as if absent.
     pub(crate) async fn deciding_claim(&self, domain: &str) -> Result<Option<OrgDomain>> {
-        for d in domain_parents(domain) {
-            if let Some(claim) = self.store.verified_domain(d).await? {
-                return Ok(Some(claim));
-            }
-        }
-        Ok(None)
+        deciding_claim_in(&*self.store, domain).await
     }
 
     /// The org that has proven the address's domain (or its nearest parent) with

@@ -56,6 +56,7 @@ pub struct Templates {
     invitation: [String; 3],
     password_reset: [String; 3],
     email_verification: [String; 3],
+    account_created: [String; 3],
 }
 
 const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
@@ -79,6 +80,11 @@ impl Default for Templates {
                 include_str!("../../templates/email_verification/body.txt"),
                 include_str!("../../templates/email_verification/body.html"),
             ]),
+            account_created: own([
+                include_str!("../../templates/account_created/subject.txt"),
+                include_str!("../../templates/account_created/body.txt"),
+                include_str!("../../templates/account_created/body.html"),
+            ]),
         }
     }
 }
@@ -86,7 +92,7 @@ impl Default for Templates {
 impl Templates {
     /// The built-in templates, each replaced by a file of `dir` when it exists:
     /// `<kind>/subject.txt`, `<kind>/body.txt`, `<kind>/body.html` with kind
-    /// `invitation` or `password_reset`. Checks every template.
+    /// `invitation`, `password_reset`, `email_verification` or `account_created`. Checks every template.
     pub fn load(dir: Option<&Path>) -> std::result::Result<Self, String> {
         let mut t = Self::default();
         if let Some(dir) = dir {
@@ -124,6 +130,7 @@ impl Templates {
             MailKind::Invitation => &self.invitation,
             MailKind::PasswordReset => &self.password_reset,
             MailKind::EmailVerification => &self.email_verification,
+            MailKind::AccountCreated => &self.account_created,
         }
     }
 
@@ -132,6 +139,7 @@ impl Templates {
             MailKind::Invitation => &mut self.invitation,
             MailKind::PasswordReset => &mut self.password_reset,
             MailKind::EmailVerification => &mut self.email_verification,
+            MailKind::AccountCreated => &mut self.account_created,
         }
     }
 

@@ -149,6 +149,12 @@ impl SecretBox {
     }
 }
 
+/// The context a configuration secret is sealed under: its org and its path in the
+/// document (`"<org id>:providers.openai.api_key"`).
+pub(crate) fn config_context(org: orgbase_domain::OrgId, path: &str) -> String {
+    format!("{org}:{path}")
+}
+
 /// Whether `s` has the form of a sealed value (`enc:v1:` and a well-formed body long
 /// enough for nonce and tag). A format check only: whether it opens, and with which
 /// key and context, only [`SecretBox::open_for`] tells.

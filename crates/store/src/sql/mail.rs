@@ -145,4 +145,16 @@ impl crate::MailWrites for SqlTx {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+
+    async fn reseal_mail_link(&mut self, id: MailId, expected: &str, sealed: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE mail_outbox SET link_sealed = $1 WHERE id = $2 AND link_sealed = $3",
+        )
+        .bind(sealed)
+        .bind(id.0)
+        .bind(expected)
+        .execute(self.c())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
 }

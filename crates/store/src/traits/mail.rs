@@ -43,4 +43,7 @@ pub trait MailWrites: Send {
         last_error: Option<&str>,
         now: Timestamp,
     ) -> Result<bool>;
+    /// Replaces the sealed link of a mail (master-key rotation), only while it is still
+    /// `expected` (a worker that sent the mail meanwhile erased it: then false).
+    async fn reseal_mail_link(&mut self, id: MailId, expected: &str, sealed: &str) -> Result<bool>;
 }
