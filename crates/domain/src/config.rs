@@ -269,6 +269,111 @@ pub fn is_masked(value: &str) -> bool {
     value.contains('…')
 }
 
+/// Which layer of the configuration a resolved value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The server's own providers: the system organization's configuration.
+    System,
+    /// The assistant's home organization.
+    Organization,
+    /// The assistant itself (its explicit `language_model`).
+    Assistant,
+    /// The chosen provider's `default_model`.
+    Provider,
+}
+
+impl Layer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layer::System => "system",
+            Layer::Organization => "organization",
+            Layer::Assistant => "assistant",
+            Layer::Provider => "provider",
+        }
+    }
+}
+
+/// An assistant's effective provider settings (SPEC §6). `api_key` is still sealed,
+/// with the layer whose org it is sealed for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    pub provider: String,
+    pub provider_layer: Layer,
+    pub model: Option<String>,
+    pub model_layer: Option<Layer>,
+    pub base_url: Option<String>,
+    pub api_key: Option<(String, Layer)>,
+}
+
+/// Layers system defaults < home org < assistant. `system` is `Some` only when the org
+/// may use the server's providers (it is the system org, or a system admin set
+/// `inherit_system_providers`): there is no other fallback. A model named
+/// `provider/model` picks that provider; otherwise the first provider (by name) that
+/// lists the model, else one that lists no models (it takes any); without a model, the
+/// first provider with a `default_model`. `None`: no provider can serve it.
+pub fn resolve(
+    model: Option<(&str, Layer)>,
+    org: &OrgConfig,
+    system: Option<&OrgConfig>,
+) -> Option<Resolution> {
+    let mut providers: BTreeMap<&str, (Provider, Layer, Option<Layer>)> = BTreeMap::new();
+    for (layer, config) in [(Layer::System, system), (Layer::Organization, Some(org))] {
+        let Some(config) = config else { continue };
+        for (name, p) in &config.providers {
+            let entry = providers
+                .entry(name.as_str())
+                .or_insert_with(|| (Provider::default(), layer, None));
+            entry.1 = layer;
+            if p.api_key.is_some() {
+                entry.0.api_key.clone_from(&p.api_key);
+                entry.2 = Some(layer);
+            }
+            if p.base_url.is_some() {
+                entry.0.base_url.clone_from(&p.base_url);
+            }
+            if !p.models.is_empty() {
+                entry.0.models.clone_from(&p.models);
+            }
+            if p.default_model.is_some() {
+                entry.0.default_model.clone_from(&p.default_model);
+            }
+        }
+    }
+    let (name, chosen_model, model_layer) = match model {
+        Some((m, layer)) => {
+            let prefixed = m
+                .split_once('/')
+                .filter(|(p, rest)| !rest.is_empty() && providers.contains_key(p));
+            if let Some((p, rest)) = prefixed {
+                (p, Some(rest.to_string()), Some(layer))
+            } else {
+                let listed = providers
+                    .iter()
+                    .find(|(_, (p, _, _))| p.models.iter().any(|x| x == m))
+                    .or_else(|| providers.iter().find(|(_, (p, _, _))| p.models.is_empty()));
+                let (p, _) = listed?;
+                (*p, Some(m.to_string()), Some(layer))
+            }
+        }
+        None => match providers
+            .iter()
+            .find(|(_, (p, _, _))| p.default_model.is_some())
+        {
+            Some((p, (prov, _, _))) => (*p, prov.default_model.clone(), Some(Layer::Provider)),
+            None => (*providers.keys().next()?, None, None),
+        },
+    };
+    let (p, provider_layer, key_layer) = providers.get(name)?.clone();
+    Some(Resolution {
+        provider: name.to_string(),
+        provider_layer,
+        model: chosen_model,
+        model_layer,
+        base_url: p.base_url,
+        api_key: p.api_key.zip(key_layer),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,5 +432,51 @@ mod tests {
         assert_eq!(mask_secret("sk-abcdefghijklmnop"), "sk-…mnop");
         assert_eq!(mask_secret("short"), "…");
         assert!(is_masked(&mask_secret("sk-abcdefghijklmnop")));
+    }
+
+    #[test]
+    fn resolution_layers_and_never_falls_back_by_itself() {
+        let org = OrgConfig::parse(&serde_json::json!({"providers": {
+            "openai": {"api_key": "org-key", "models": ["gpt-4o-mini", "gpt-4.1"], "default_model": "gpt-4o-mini"},
+            "ollama": {"base_url": "http://ollama.local:11434"}
+        }})).unwrap();
+        let system = OrgConfig::parse(&serde_json::json!({"providers": {
+            "openai": {"api_key": "server-key", "base_url": "https://api.openai.com/v1"},
+            "anthropic": {"api_key": "server-anthropic", "models": ["claude-3"]}
+        }}))
+        .unwrap();
+        // Explicit model listed by the org's provider.
+        let r = resolve(Some(("gpt-4.1", Layer::Assistant)), &org, None).unwrap();
+        assert_eq!(
+            (r.provider.as_str(), r.model.as_deref()),
+            ("openai", Some("gpt-4.1"))
+        );
+        assert_eq!(r.api_key, Some(("org-key".into(), Layer::Organization)));
+        assert_eq!(r.base_url, None);
+        // Prefixed model picks the provider.
+        let r = resolve(Some(("ollama/llama3.1", Layer::Organization)), &org, None).unwrap();
+        assert_eq!(
+            (r.provider.as_str(), r.model.as_deref()),
+            ("ollama", Some("llama3.1"))
+        );
+        assert_eq!(r.api_key, None);
+        // No model: a provider's default.
+        let r = resolve(None, &org, None).unwrap();
+        assert_eq!(r.model.as_deref(), Some("gpt-4o-mini"));
+        assert_eq!(r.model_layer, Some(Layer::Provider));
+        // With the system layer: the org's fields win, the server's fill the gaps.
+        let r = resolve(Some(("gpt-4.1", Layer::Assistant)), &org, Some(&system)).unwrap();
+        assert_eq!(r.api_key, Some(("org-key".into(), Layer::Organization)));
+        assert_eq!(r.base_url.as_deref(), Some("https://api.openai.com/v1"));
+        let r = resolve(Some(("claude-3", Layer::Assistant)), &org, Some(&system)).unwrap();
+        assert_eq!(r.api_key, Some(("server-anthropic".into(), Layer::System)));
+        assert_eq!(r.provider_layer, Layer::System);
+        // Without it, the server's providers are not there.
+        let only_models = OrgConfig::parse(&serde_json::json!({"providers": {
+            "openai": {"models": ["gpt-4o-mini"]}}}))
+        .unwrap();
+        assert!(resolve(Some(("claude-3", Layer::Assistant)), &only_models, None).is_none());
+        assert!(resolve(None, &OrgConfig::default(), None).is_none());
+        assert!(resolve(None, &OrgConfig::default(), Some(&system)).is_some());
     }
 }

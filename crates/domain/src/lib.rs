@@ -18,18 +18,19 @@ pub mod time;
 pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
-    ApiKey, ApiKeyAuth, AuditEvent, EmailToken, Invitation, MailKind, MailStatus, Member,
-    Membership, Org, OrgApiKey, OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest,
-    PasswordHash, PasswordToken, Project, RoleChain, Scope, Session, SessionAuth, User, Workspace,
-    default_tree,
+    ApiKey, ApiKeyAuth, Assistant, AuditEvent, EmailToken, FieldChange, Invitation, MailKind,
+    MailStatus, Member, Membership, Org, OrgApiKey, OrgDomain, OrgWithRole, OutboxMail, Page,
+    PageRequest, PasswordHash, PasswordToken, Project, RoleChain, Scope, Session, SessionAuth,
+    User, Workspace, default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{
-    ApiKeyId, AuditId, InvitationId, MailId, OrgId, ProjectId, SessionId, UserId, WorkspaceId,
+    ApiKeyId, AssistantId, AuditId, InvitationId, MailId, OrgId, ProjectId, SessionId, UserId,
+    WorkspaceId,
 };
 pub use role::{
-    DomainStatus, InvitationStatus, KeyScope, MembershipStatus, OrgStatus, Permission, Role,
-    ScopeKind, effective_project_role, effective_workspace_role, role_for,
+    DomainStatus, FieldSource, InvitationStatus, KeyScope, MembershipStatus, OrgStatus, Permission,
+    Role, ScopeKind, effective_project_role, effective_workspace_role, role_for,
 };
 pub use slug::Slug;
 pub use text::{Description, Name, Password, parse_label};

@@ -230,6 +230,7 @@ macro_rules! str_enum {
 str_enum!(OrgStatus, "invalid_status", { Active = "active", Suspended = "suspended" });
 str_enum!(DomainStatus, "invalid_status", { Pending = "pending", Verified = "verified" });
 str_enum!(MembershipStatus, "invalid_status", { Active = "active", Revoked = "revoked" });
+str_enum!(FieldSource, "invalid_source", { Derived = "derived", Explicit = "explicit" });
 str_enum!(KeyScope, "invalid_scope", {
     SecretsRead = "secrets:read",
     Check = "check",

@@ -8,10 +8,11 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use orgbase_domain::entities::PageRequest;
-use orgbase_domain::{ProjectId, WorkspaceId};
+use orgbase_domain::{AssistantId, ProjectId, WorkspaceId};
 use orgbase_service::authz::Perm;
 use orgbase_service::{
-    Actor, CheckAuthority, Error, OrgAccess, OrgRef, Origin, ScopeAccess, ScopePath, SystemAdmin,
+    Actor, AssistantAccess, CheckAuthority, Error, OrgAccess, OrgRef, Origin, ScopeAccess,
+    ScopePath, SystemAdmin,
 };
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -151,6 +152,30 @@ impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for ScopeAuth<P
             .scope::<P>(&token, &org, path, origin(parts))
             .await?;
         Ok(ScopeAuth(access))
+    }
+}
+
+/// Proof about the assistant named by the `{id}` path parameter (see
+/// `AssistantAccess`): `AssistantsRead` to see it, `AssistantsEditOwn` to change it.
+pub struct AssistantAuth<P>(pub AssistantAccess<P>);
+
+impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for AssistantAuth<P> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?.to_string();
+        let params = path_params(parts, state).await?;
+        let id = id_param::<AssistantId>(&params, "id")
+            .ok_or_else(|| Problem::from(Error::not_found("assistant_not_found", "assistant")))?;
+        let access = state
+            .svc
+            .authz()
+            .assistant::<P>(&token, id, origin(parts))
+            .await?;
+        Ok(AssistantAuth(access))
     }
 }
 
@@ -296,6 +321,17 @@ list_query!(
     AdminOrgsQuery {
         /// Include soft-deleted organizations.
         include_deleted: Option<bool>,
+    }
+);
+list_query!(
+    /// An org's assistants: paging, and filters by owner and project.
+    AssistantQuery {
+        /// Only assistants this user owns.
+        #[param(value_type = Option<uuid::Uuid>)]
+        owner: Option<String>,
+        /// Only assistants of this project.
+        #[param(value_type = Option<uuid::Uuid>)]
+        project: Option<String>,
     }
 );
 list_query!(

@@ -15,7 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::handlers::{access, accounts, admin, config, hierarchy, orgs, service_keys, system};
+use crate::handlers::{
+    access, accounts, admin, assistants, config, hierarchy, orgs, service_keys, system,
+};
 use crate::problem::ProblemBody;
 
 #[derive(OpenApi)]
@@ -32,6 +34,7 @@ use crate::problem::ProblemBody;
         (name = "orgs", description = "Organizations"),
         (name = "audit", description = "An organization's audit log"),
         (name = "config", description = "An organization's configuration: providers, knowledge base, features, limits"),
+        (name = "assistants", description = "Assistants: snapshot of the org's defaults, sharing across orgs, resolved provider configuration"),
         (name = "service keys", description = "An organization's service keys: service accounts with a role and scopes"),
         (name = "access", description = "Who gets in: signup settings, claimed domains, accounts made by admins"),
         (name = "invitations", description = "Invitations"),
@@ -77,6 +80,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(config::get_usage))
         // who gets in
+        .routes(routes!(
+            assistants::list_assistants,
+            assistants::create_assistant
+        ))
+        .routes(routes!(assistants::rederive_assistants))
+        .routes(routes!(
+            assistants::get_assistant,
+            assistants::patch_assistant,
+            assistants::delete_assistant
+        ))
+        .routes(routes!(
+            assistants::share_assistant,
+            assistants::unshare_assistant
+        ))
+        .routes(routes!(assistants::resolved_config))
         .routes(routes!(
             service_keys::list_org_api_keys,
             service_keys::create_org_api_key

@@ -150,6 +150,26 @@ pub struct OrgApiKeyPath {
     pub id: String,
 }
 
+/// `/assistants/{id}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AssistantPath {
+    /// The assistant's id.
+    #[param(format = Uuid)]
+    pub id: String,
+}
+
+/// `/assistants/{id}/organizations/{org}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct AssistantOrgPath {
+    /// The assistant's id.
+    #[param(format = Uuid)]
+    pub id: String,
+    /// The organization's id or slug.
+    pub org: String,
+}
+
 /// `/admin/users/{id}`.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Path)]

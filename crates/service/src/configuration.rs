@@ -38,6 +38,11 @@ fn context(org: OrgId, path: &str) -> String {
 pub struct Usage {
     pub members: u64,
     pub max_members: Option<u64>,
+    /// Assistants whose home is the org.
+    pub assistants: u64,
+    pub max_assistants: Option<u64>,
+    /// The most assistants one member may own in the org.
+    pub max_assistants_per_user: Option<u64>,
 }
 
 impl Configuration<'_> {
@@ -45,9 +50,14 @@ impl Configuration<'_> {
     pub async fn usage(&self, access: &OrgAccess<perm::ConfigManage>) -> Result<Usage> {
         let org = access.org();
         let members = self.0.store.count_active_members(org.id).await?;
+        let assistants = self.0.store.count_assistants(org.id).await?;
+        let limits = crate::shared::provision::limits_of(org);
         Ok(Usage {
             members: u64::try_from(members).unwrap_or(0),
-            max_members: crate::shared::provision::limits_of(org).max_members,
+            max_members: limits.max_members,
+            assistants: u64::try_from(assistants).unwrap_or(0),
+            max_assistants: limits.max_assistants,
+            max_assistants_per_user: limits.max_assistants_per_user,
         })
     }
 

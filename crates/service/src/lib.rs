@@ -20,6 +20,7 @@ mod shared;
 mod access;
 mod accounts;
 mod admin;
+mod assistants;
 mod configuration;
 mod hierarchy;
 mod invitations;
@@ -41,17 +42,22 @@ pub use access::{
 };
 pub use accounts::{Accounts, LoginResult, SignupInput, SignupResult};
 pub use admin::{Admin, CheckRequest, CheckResult, NewUserInput, UserPatch, UserRef};
+pub use assistants::{
+    AssistantDetail, AssistantInput, AssistantPatch, Assistants, RederiveReport, ResolvedConfig,
+};
 pub use configuration::{Configuration, Usage};
 pub use error::{Error, Result};
 pub use hierarchy::{Hierarchy, MemberInput};
 pub use invitations::{InvitationCreated, InvitationInput, Invitations};
 pub use mail::{Mail, OutboxEntry};
 pub use me::{ApiKeyCreated, Me, MeView};
+/// The filters of an org's assistant list.
+pub use orgbase_store::AssistantFilter;
 pub use orgs::{OrgPatch, Orgs};
 pub use service_keys::{ServiceKeyCreated, ServiceKeyInput, ServiceKeys};
 pub use shared::authz::{
-    self, Actor, Caller, CheckAuthority, Credential, Operator, OrgAccess, OrgRef, Origin, Platform,
-    ScopeAccess, ScopePath, ServiceActor, SystemAdmin, perm,
+    self, Actor, AssistantAccess, Caller, CheckAuthority, Credential, Operator, OrgAccess, OrgRef,
+    Origin, Platform, ScopeAccess, ScopePath, ServiceActor, SystemAdmin, perm,
 };
 pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
@@ -214,6 +220,10 @@ impl Services {
     /// The org's configuration document.
     pub fn configuration(&self) -> Configuration<'_> {
         Configuration(&self.core)
+    }
+    /// Assistants, their sharing and their resolved configuration.
+    pub fn assistants(&self) -> Assistants<'_> {
+        Assistants(&self.core)
     }
     /// Organizations' service keys.
     pub fn service_keys(&self) -> ServiceKeys<'_> {

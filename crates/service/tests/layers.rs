@@ -7,6 +7,7 @@ use std::path::Path;
 const CAPABILITIES: &[&str] = &[
     "access",
     "accounts",
+    "assistants",
     "admin",
     "configuration",
     "hierarchy",

@@ -20,18 +20,19 @@ pub mod traits;
 use std::sync::Arc;
 
 pub use traits::{
-    AccessReads, AccessWrites, AuditFilter, AuditReads, AuditWrites, Commit, Database,
-    HierarchyReads, HierarchyWrites, MailReads, MailWrites, OrgAccessRow, OrgFilter, OrgKey,
-    OrgReads, OrgWrites, Store, Tx, UserReads, UserWrites,
+    AccessReads, AccessWrites, AssistantFilter, AssistantReads, AssistantWrites, AuditFilter,
+    AuditReads, AuditWrites, Commit, Database, HierarchyReads, HierarchyWrites, MailReads,
+    MailWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store, Tx, UserReads,
+    UserWrites,
 };
 
 /// Every storage trait, for code that calls store methods on a generic or concrete
 /// store rather than through `dyn Store` / `dyn Tx`.
 pub mod prelude {
     pub use crate::traits::{
-        AccessReads, AccessWrites, AuditReads, AuditWrites, Commit, Database, HierarchyReads,
-        HierarchyWrites, MailReads, MailWrites, OrgReads, OrgWrites, Store, Tx, UserReads,
-        UserWrites,
+        AccessReads, AccessWrites, AssistantReads, AssistantWrites, AuditReads, AuditWrites,
+        Commit, Database, HierarchyReads, HierarchyWrites, MailReads, MailWrites, OrgReads,
+        OrgWrites, Store, Tx, UserReads, UserWrites,
     };
 }
 

@@ -8,6 +8,7 @@
 //! keyset pagination.
 
 pub mod access;
+pub mod assistant;
 pub mod audit;
 pub mod credentials;
 pub mod hierarchy;
@@ -17,6 +18,7 @@ pub mod page;
 pub mod user;
 
 pub use access::{Invitation, OrgDomain};
+pub use assistant::{Assistant, FieldChange};
 pub use audit::AuditEvent;
 pub use credentials::{
     ApiKey, ApiKeyAuth, EmailToken, OrgApiKey, PasswordHash, PasswordToken, Session, SessionAuth,

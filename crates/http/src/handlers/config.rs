@@ -125,6 +125,10 @@ pub struct UsedView {
 #[derive(serde::Serialize, ToSchema)]
 pub struct UsageView {
     pub members: UsedView,
+    /// Assistants whose home is the organization.
+    pub assistants: UsedView,
+    /// The most assistants one member may own in the organization (`null`: no limit).
+    pub max_assistants_per_user: Option<u64>,
 }
 
 /// Use against each limit (admins).
@@ -140,6 +144,11 @@ pub async fn get_usage(
             used: u.members,
             limit: u.max_members,
         },
+        assistants: UsedView {
+            used: u.assistants,
+            limit: u.max_assistants,
+        },
+        max_assistants_per_user: u.max_assistants_per_user,
     }))
 }
 

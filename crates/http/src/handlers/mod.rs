@@ -3,6 +3,7 @@
 pub mod access;
 pub mod accounts;
 pub mod admin;
+pub mod assistants;
 pub mod config;
 pub mod hierarchy;
 pub mod orgs;

@@ -10,6 +10,7 @@ mod harness;
 
 mod access;
 mod accounts;
+mod assistants;
 mod bad_input;
 mod cli;
 mod concurrency;
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     let modules = [
         access::TESTS,
         accounts::TESTS,
+        assistants::TESTS,
         bad_input::TESTS,
         cli::TESTS,
         concurrency::TESTS,

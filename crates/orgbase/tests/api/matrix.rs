@@ -145,6 +145,9 @@ enum Need {
     Checker,
     /// Like `At`, but people only: service keys get 403 `service_key_not_allowed`.
     PeopleAt(Permission, ScopeKind),
+    /// An assistant of org A owned by its editor (`{id}`): like `At(p, Org)`, but an
+    /// assistant the caller cannot see is 404 `assistant_not_found`.
+    Assistant(Permission),
 }
 
 /// How to build a valid request. In paths, `{org}` is org A, `{ws}` is W1, `{project}`
@@ -162,6 +165,11 @@ enum Make {
     },
     /// `{id}` is a new API key of the org-A owner.
     OwnerKey,
+    /// `{id}` is a new assistant of org A owned by its editor (org A has a provider).
+    Assistant,
+    /// `{id}` as for `Assistant`, `{org}` a new copy of org A, which the assistant is
+    /// shared with already when `shared`.
+    SharedAssistant { shared: bool },
     /// `{id}` is a new service key of org A.
     ServiceKey,
     /// `{id}` is a new pending invitation of org A.
@@ -253,6 +261,15 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/orgs/{org}/transfer", At(P::OrgTransfer, Org), Make::FreshOrg { deleted: false, body: |fx, _| Some(json!({"new_owner_id": fx.admin_id})) }),
     route("GET", "/api/v1/orgs/{org}/audit", At(P::AuditRead, Org), NO_BODY),
     // who gets in
+    route("GET", "/api/v1/orgs/{org}/assistants", At(P::AssistantsRead, Org), NO_BODY),
+    route("POST", "/api/v1/orgs/{org}/assistants", At(P::AssistantsCreate, Org), Make::Body(|_, n| Some(json!({"name": format!("Assistant {n}"), "metadata": {"system_prompt": "Be kind."}})))),
+    route("POST", "/api/v1/orgs/{org}/assistants/rederive", At(P::AssistantsManage, Org), Make::Body(|_, _| Some(json!({"dry_run": true})))),
+    route("GET", "/api/v1/assistants/{id}", Need::Assistant(P::AssistantsRead), Make::Assistant),
+    route("PATCH", "/api/v1/assistants/{id}", Need::Assistant(P::AssistantsEditOwn), Make::Assistant),
+    route("DELETE", "/api/v1/assistants/{id}", Need::Assistant(P::AssistantsEditOwn), Make::Assistant),
+    route("GET", "/api/v1/assistants/{id}/resolved-config", Need::Assistant(P::AssistantsRead), Make::Assistant),
+    route("POST", "/api/v1/assistants/{id}/organizations/{org}", Need::Assistant(P::AssistantsEditOwn), Make::SharedAssistant { shared: false }),
+    route("DELETE", "/api/v1/assistants/{id}/organizations/{org}", Need::Assistant(P::AssistantsEditOwn), Make::SharedAssistant { shared: true }),
     route("GET", "/api/v1/orgs/{org}/api-keys", At(P::ApiKeysManage, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/api-keys", Need::PeopleAt(P::ApiKeysManage, Org), Make::Body(|_, n| Some(json!({"name": format!("service {n}"), "role": "viewer"})))),
     route("DELETE", "/api/v1/orgs/{org}/api-keys/{id}", Need::PeopleAt(P::ApiKeysManage, Org), Make::ServiceKey),
@@ -331,6 +348,12 @@ fn want(need: Need, kind: Kind, make: Make) -> Want {
     if kind.is_service() {
         return want_service(need, kind, make);
     }
+    if let Need::Assistant(p) = need {
+        return match want(At(p, Org), kind, make) {
+            Want::Refused(404, _) => Want::Refused(404, &["assistant_not_found"]),
+            other => other,
+        };
+    }
     let need = match need {
         Need::PeopleAt(p, at) => At(p, at),
         Need::Checker => Need::SystemAdmin,
@@ -358,7 +381,9 @@ fn want(need: Need, kind: Kind, make: Make) -> Want {
             // Too low a role, or an admin told that members join by invitation.
             Some(_) => Want::Refused(403, &["forbidden", "use_invitations"]),
         },
-        Need::Checker | Need::PeopleAt(..) => unreachable!("mapped above"),
+        Need::Checker | Need::PeopleAt(..) | Need::Assistant(_) => {
+            unreachable!("mapped above")
+        }
     }
 }
 
@@ -373,6 +398,10 @@ fn want_service(need: Need, kind: Kind, make: Make) -> Want {
         SignedIn | OwnerOnly(_) => NOT_A_PERSON,
         Need::SystemAdmin => Want::Refused(403, &["system_admin_required"]),
         Need::Checker if own => Want::Success,
+        Need::Assistant(_) if !own => Want::Refused(404, &["assistant_not_found"]),
+        // The assistant is org A's: the key sees it, but not the copy it is shared with.
+        Need::Assistant(_) if matches!(make, Make::SharedAssistant { .. }) => ORG_NOT_FOUND,
+        Need::Assistant(p) => want_service(At(p, Org), kind, make),
         // A fresh copy of org A is another org: the key does not reach it.
         _ if !own || matches!(make, Make::FreshOrg { .. }) => ORG_NOT_FOUND,
         Need::Checker => ORG_NOT_FOUND,
@@ -695,6 +724,40 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
                 ..plain(None)
             }
         }
+        Make::Assistant | Make::SharedAssistant { .. } => {
+            let a = new_assistant(app, fx, n).await;
+            let (org, body) = match r.make {
+                Make::SharedAssistant { shared } => {
+                    let copy = copy_of_org_a(app, fx, n).await;
+                    if shared {
+                        let (st, body) = app
+                            .post(
+                                &format!("/api/v1/assistants/{a}/organizations/{}", copy.id),
+                                &fx.system_token,
+                                json!({}),
+                            )
+                            .await;
+                        assert_eq!(st, StatusCode::OK, "{body}");
+                    }
+                    (Some(copy), None)
+                }
+                _ => (
+                    None,
+                    (r.method == "PATCH").then(|| json!({"description": format!("edited {n}")})),
+                ),
+            };
+            let mut with = vec![("{id}", a.as_str())];
+            if let Some(o) = &org {
+                with.push(("{org}", o.id.as_str()));
+            }
+            Call {
+                path: fill(r.path, fx, &with),
+                body,
+                token: None,
+                org,
+                csv: None,
+            }
+        }
         Make::ServiceKey => {
             let key = post_created(
                 app,
@@ -841,6 +904,27 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
             "new_password": next_password(&caller.password, n),
         }))),
     }
+}
+
+/// A new assistant of org A owned by its editor; org A gets a provider for it first
+/// (other routes replace A's configuration).
+async fn new_assistant(app: &TestApp, fx: &Fixture, n: usize) -> String {
+    let (st, body) = app
+        .patch(
+            &format!("/api/v1/orgs/{}/config", fx.a.id),
+            &fx.owner_token,
+            json!({"providers": {"openai": {"api_key": "sk-matrix-0123456789", "models": ["gpt-4o-mini"], "default_model": "gpt-4o-mini"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let made = post_created(
+        app,
+        &format!("/api/v1/orgs/{}/assistants", fx.a.id),
+        &fx.system_token,
+        json!({"name": format!("Matrix assistant {n}"), "owner_id": fx.editor_id}),
+    )
+    .await;
+    s(&made["id"])
 }
 
 async fn invite(app: &TestApp, org: &str, token: &str, email: &str) -> Value {

@@ -19,8 +19,9 @@
 use std::marker::PhantomData;
 
 use orgbase_domain::{
-    ApiKeyId, MembershipStatus, Org, OrgApiKey, OrgId, Permission, Project, ProjectId, Role, Scope,
-    ScopeKind, SessionId, Slug, User, UserId, Workspace, WorkspaceId, role_for,
+    ApiKeyId, Assistant, AssistantId, MembershipStatus, Org, OrgApiKey, OrgId, Permission, Project,
+    ProjectId, Role, Scope, ScopeKind, SessionId, Slug, User, UserId, Workspace, WorkspaceId,
+    role_for,
 };
 use orgbase_store::OrgKey;
 use uuid::Uuid;
@@ -273,6 +274,52 @@ impl<P: Perm> OrgAccess<P> {
     pub(crate) fn audit(&self) -> AuditCtx {
         AuditCtx::from(&self.caller)
     }
+}
+
+/// Proof about one assistant: `AssistantsRead` means the caller may see it (a member
+/// of its home org or of an org it is shared with); `AssistantsEditOwn` means the caller
+/// may change it (an admin of its home org, or its owner with at least the editor role
+/// there). Anyone else: 404 when they cannot see it, 403 when they only see it.
+#[derive(Debug)]
+pub struct AssistantAccess<P> {
+    caller: Caller,
+    assistant: Assistant,
+    home: Org,
+    /// The caller's role in the home org (a service key's role when it is the key's
+    /// org).
+    home_role: Option<Role>,
+    _p: PhantomData<P>,
+}
+
+impl<P: Perm> AssistantAccess<P> {
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+    pub fn assistant(&self) -> &Assistant {
+        &self.assistant
+    }
+    pub fn home(&self) -> &Org {
+        &self.home
+    }
+    /// Whether the caller may read the home org's secrets (the provider key in a
+    /// resolved configuration).
+    pub fn may_read_secrets(&self) -> bool {
+        self.caller.permits(self.home_role, Permission::SecretsRead)
+    }
+    /// Whether the caller may change the assistant (see the type's documentation).
+    pub fn may_edit(&self) -> bool {
+        may_edit(&self.caller, self.home_role, &self.assistant)
+    }
+    pub(crate) fn audit(&self) -> AuditCtx {
+        AuditCtx::from(&self.caller)
+    }
+}
+
+fn may_edit(caller: &Caller, home_role: Option<Role>, a: &Assistant) -> bool {
+    caller.permits(home_role, Permission::AssistantsManage)
+        || (caller.permits(home_role, Permission::AssistantsEditOwn)
+            && a.owner_id.is_some()
+            && a.owner_id == caller.user_id())
 }
 
 /// A scope below an org, named by path parameters.
@@ -631,6 +678,64 @@ impl Authz<'_> {
         Ok(CheckAuthority::SystemAdmin(
             self.system_admin(token, origin).await?,
         ))
+    }
+
+    /// Authorizes `P` on an assistant: `AssistantsRead` to see it, `AssistantsEditOwn` to
+    /// change it (see [`AssistantAccess`]). An assistant the caller cannot see is 404.
+    pub async fn assistant<P: Perm>(
+        &self,
+        token: &str,
+        id: AssistantId,
+        origin: Origin,
+    ) -> Result<AssistantAccess<P>> {
+        let core = self.0;
+        let caller = self.caller(token, origin).await?;
+        let not_found = || Error::not_found("assistant_not_found", "assistant");
+        let assistant = core.store.assistant(id).await?.ok_or_else(not_found)?;
+        let home = core
+            .store
+            .org_by_id(assistant.org_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let (visible, home_role) = match &caller {
+            _ if caller.is_system_admin() => (true, None),
+            Caller::Service(s) => {
+                let org = s.key.org_id;
+                let mine = core.store.assistant_in(id, org).await?
+                    && core
+                        .store
+                        .org_by_id(org)
+                        .await?
+                        .is_some_and(|o| !o.is_deleted());
+                (mine, (org == home.id).then_some(s.key.role))
+            }
+            Caller::User(a) => {
+                let roles = core.store.assistant_roles(id, a.user.id).await?;
+                let home_role = roles.iter().find(|(o, _)| *o == home.id).map(|(_, r)| *r);
+                (!roles.is_empty(), home_role)
+            }
+        };
+        if !visible || (home.is_deleted() && !caller.is_system_admin()) {
+            return Err(not_found());
+        }
+        let allowed = match P::P {
+            Permission::AssistantsRead => true,
+            Permission::AssistantsEditOwn => may_edit(&caller, home_role, &assistant),
+            p => caller.permits(home_role, p),
+        };
+        if !allowed {
+            return Err(Error::forbidden(
+                "forbidden",
+                format!("your role does not allow {} on this assistant", P::P),
+            ));
+        }
+        Ok(AssistantAccess {
+            caller,
+            assistant,
+            home,
+            home_role,
+            _p: PhantomData,
+        })
     }
 
     /// Authenticates and checks the system-admin flag (403 for everyone else).

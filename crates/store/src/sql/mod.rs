@@ -41,6 +41,7 @@ macro_rules! reads {
 }
 
 pub(crate) mod access;
+pub(crate) mod assistants;
 pub(crate) mod audit;
 pub(crate) mod hierarchy;
 pub(crate) mod mail;

@@ -9,6 +9,7 @@
 //! | signup keys, domains, invitations, API keys (personal and service) | [`AccessReads`] | [`AccessWrites`] |
 //! | the audit trail | [`AuditReads`] | [`AuditWrites`] |
 //! | the mail outbox | [`MailReads`] | [`MailWrites`] |
+//! | assistants and their orgs | [`AssistantReads`] | [`AssistantWrites`] |
 //!
 //! [`Store`] (every read, plus [`Database`]) and [`Tx`] (every read and write, plus
 //! [`Commit`]) gather them and are implemented for whatever implements the parts, so
@@ -17,6 +18,7 @@
 //! `use orgbase_store::prelude::*`.
 
 mod access;
+mod assistants;
 mod audit;
 mod hierarchy;
 mod mail;
@@ -27,6 +29,7 @@ use async_trait::async_trait;
 use orgbase_domain::{ApiKeyId, Timestamp};
 
 pub use access::{AccessReads, AccessWrites};
+pub use assistants::{AssistantFilter, AssistantReads, AssistantWrites};
 pub use audit::{AuditFilter, AuditReads, AuditWrites};
 pub use hierarchy::{HierarchyReads, HierarchyWrites};
 pub use mail::{MailReads, MailWrites};
@@ -63,7 +66,14 @@ pub trait Commit: Send + Sync {
 
 /// Reads outside a transaction, and the way into one.
 pub trait Store:
-    Database + UserReads + OrgReads + HierarchyReads + AccessReads + AuditReads + MailReads
+    Database
+    + UserReads
+    + OrgReads
+    + HierarchyReads
+    + AccessReads
+    + AuditReads
+    + MailReads
+    + AssistantReads
 {
 }
 
@@ -76,6 +86,7 @@ impl<T> Store for T where
         + AccessReads
         + AuditReads
         + MailReads
+        + AssistantReads
 {
 }
 
@@ -95,6 +106,8 @@ pub trait Tx:
     + AuditWrites
     + MailReads
     + MailWrites
+    + AssistantReads
+    + AssistantWrites
 {
 }
 
@@ -113,5 +126,7 @@ impl<T> Tx for T where
         + AuditWrites
         + MailReads
         + MailWrites
+        + AssistantReads
+        + AssistantWrites
 {
 }
