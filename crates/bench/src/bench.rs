@@ -135,8 +135,10 @@ async fn bench(settings: &Settings, args: BenchArgs) -> anyhow::Result<()> {
         None => println!("Server: {base} (already running; no memory figures)"),
     }
 
-    let shared = Arc::new(Shared::new(base, seeded)?);
+    let mut shared = Shared::new(base, seeded)?;
     preflight(&probe, &shared).await?;
+    shared.assistants = prepare_assistants(&probe, &shared).await?;
+    let shared = Arc::new(shared);
 
     let clients = (0..args.connections)
         .map(|_| {
@@ -721,6 +723,71 @@ async fn preflight(client: &reqwest::Client, shared: &Shared) -> anyhow::Result<
     Ok(())
 }
 
+/// What the assistant endpoints need: made through the API (the provider key must be
+/// sealed by the server), as the seeded system admin, in the first bench org.
+struct AssistantFixture {
+    org: String,
+    /// An admin service key of that org with `secrets:read`.
+    service_token: String,
+    ids: Vec<String>,
+}
+
+/// Assistants in the first org, enough for a full page of 50.
+const BENCH_ASSISTANTS: usize = 60;
+
+async fn prepare_assistants(
+    client: &reqwest::Client,
+    shared: &Shared,
+) -> anyhow::Result<AssistantFixture> {
+    let base = &shared.base;
+    let org = shared.org_ids.first().context("no org")?.clone();
+    let admin = &shared.admin_token;
+    let send = |req: reqwest::RequestBuilder, what: &'static str| async move {
+        let r = req.bearer_auth(admin).send().await.context(what)?;
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{what}: {status} {body}");
+        }
+        Ok::<_, anyhow::Error>(body)
+    };
+    send(
+        client
+            .patch(format!("{base}/api/v1/orgs/{org}/config"))
+            .json(&json!({"providers": {"openai": {
+                "api_key": "sk-bench-not-a-real-key-0123456789",
+                "base_url": "https://api.openai.com/v1",
+                "models": ["gpt-4o-mini"], "default_model": "gpt-4o-mini"}}})),
+        "configuring a provider",
+    )
+    .await?;
+    let key = send(
+        client
+            .post(format!("{base}/api/v1/orgs/{org}/api-keys"))
+            .json(&json!({"name": "bench", "role": "admin", "scopes": ["secrets:read"]})),
+        "making a service key",
+    )
+    .await?;
+    let service_token = key["token"].as_str().context("no token")?.to_string();
+    let mut ids = Vec::with_capacity(BENCH_ASSISTANTS);
+    for i in 0..BENCH_ASSISTANTS {
+        let a = send(
+            client
+                .post(format!("{base}/api/v1/orgs/{org}/assistants"))
+                .json(&json!({"name": format!("Bench assistant {i}"),
+                              "metadata": {"system_prompt": "You are a patient tutor.", "rag": {"top_k": 4}}})),
+            "making an assistant",
+        )
+        .await?;
+        ids.push(a["id"].as_str().context("no id")?.to_string());
+    }
+    Ok(AssistantFixture {
+        org,
+        service_token,
+        ids,
+    })
+}
+
 // ---------------------------------------------------------------------------------
 // Load
 
@@ -731,16 +798,20 @@ enum Endpoint {
     MyOrgs,
     Members,
     Check,
+    ResolvedConfig,
+    Assistants,
     CreateOrg,
 }
 
 impl Endpoint {
-    const ALL: [Endpoint; 6] = [
+    const ALL: [Endpoint; 8] = [
         Endpoint::Healthz,
         Endpoint::GetOrg,
         Endpoint::MyOrgs,
         Endpoint::Members,
         Endpoint::Check,
+        Endpoint::ResolvedConfig,
+        Endpoint::Assistants,
         Endpoint::CreateOrg,
     ];
 
@@ -751,6 +822,8 @@ impl Endpoint {
             Endpoint::MyOrgs => "GET /api/v1/orgs",
             Endpoint::Members => "GET /api/v1/orgs/{org}/members?limit=50",
             Endpoint::Check => "POST /api/v1/check",
+            Endpoint::ResolvedConfig => "GET /api/v1/assistants/{id}/resolved-config",
+            Endpoint::Assistants => "GET /api/v1/orgs/{org}/assistants?limit=50",
             Endpoint::CreateOrg => "POST /api/v1/orgs",
         }
     }
@@ -759,7 +832,12 @@ impl Endpoint {
     fn is_read(self) -> bool {
         matches!(
             self,
-            Endpoint::GetOrg | Endpoint::MyOrgs | Endpoint::Members | Endpoint::Check
+            Endpoint::GetOrg
+                | Endpoint::MyOrgs
+                | Endpoint::Members
+                | Endpoint::Check
+                | Endpoint::ResolvedConfig
+                | Endpoint::Assistants
         )
     }
 }
@@ -775,6 +853,8 @@ struct Shared {
     member_tokens: Vec<String>,
     /// (member, org) index pairs where the member belongs to the org.
     pairs: Vec<(u32, u32)>,
+    /// Filled in once the server runs (see `prepare_assistants`).
+    assistants: AssistantFixture,
     /// Makes created org names unique within the run...
     next_org: AtomicU64,
     /// ...and across runs against the same server.
@@ -803,6 +883,11 @@ impl Shared {
             admin_token: s.admin_token,
             member_tokens,
             pairs,
+            assistants: AssistantFixture {
+                org: String::new(),
+                service_token: String::new(),
+                ids: Vec::new(),
+            },
             next_org: AtomicU64::new(1),
             run_tag: clock_nanos() % 1_000_000,
         })
@@ -834,6 +919,20 @@ impl Shared {
                     .post(format!("{base}/api/v1/check"))
                     .bearer_auth(&self.admin_token)
                     .json(&json!({"user_id": user, "permission": "org.read", "org": org}))
+            }
+            // As a service key with `secrets:read`: the key is unsealed on every call.
+            Endpoint::ResolvedConfig => {
+                let a = &self.assistants;
+                let id = &a.ids[rng.below(a.ids.len())];
+                client
+                    .get(format!("{base}/api/v1/assistants/{id}/resolved-config"))
+                    .bearer_auth(&a.service_token)
+            }
+            Endpoint::Assistants => {
+                let a = &self.assistants;
+                client
+                    .get(format!("{base}/api/v1/orgs/{}/assistants?limit=50", a.org))
+                    .bearer_auth(&a.service_token)
             }
             Endpoint::CreateOrg => {
                 let n = self.next_org.fetch_add(1, Ordering::Relaxed);

@@ -24,11 +24,20 @@ impl Email {
         if local.is_empty() || local.len() > 64 {
             return Err(bad("the part before '@' must be 1 to 64 characters"));
         }
-        if local
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '@' || c == '"')
-        {
+        // A dot-atom (RFC 5322): what mail servers deliver without quoting, plus
+        // non-ASCII letters and digits (RFC 6531). Anything else could never be mailed.
+        let atext = |c: char| {
+            c.is_ascii_alphanumeric()
+                || "!#$%&'*+-/=?^_`{|}~".contains(c)
+                || (!c.is_ascii() && c.is_alphanumeric())
+        };
+        if local.chars().any(|c| c != '.' && !atext(c)) {
             return Err(bad("the part before '@' has a character not allowed"));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(bad(
+                "the part before '@' may not start or end with '.', or hold '..'",
+            ));
         }
         if !is_valid_domain(domain) {
             return Err(bad("the domain of the e-mail is not valid"));
@@ -75,6 +84,37 @@ pub fn is_valid_domain(d: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_parts_are_dot_atoms() {
+        for ok in [
+            "a.b+tag@example.com",
+            "o'neil@example.com",
+            "jürgen@example.de",
+            "x_y-z@example.com",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "a,b@example.com",
+            "a<b@example.com",
+            "a;b@example.com",
+            "a(b)@example.com",
+            "a[b]@example.com",
+            "a:b@example.com",
+            "a\\b@example.com",
+            ".a@example.com",
+            "a.@example.com",
+            "a..b@example.com",
+            "a>b@example.com",
+        ] {
+            assert_eq!(
+                Email::parse(bad).unwrap_err().code,
+                "invalid_email",
+                "{bad}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

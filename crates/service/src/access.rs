@@ -481,6 +481,13 @@ impl Access<'_> {
             None
         };
         let mut change = core.change(access.audit()).await?;
+        // The org's lock first, as every join takes it, before the new user's row: an
+        // import holding the lock and inserting the same address would otherwise wait
+        // for this insert while this one waits for the lock (a deadlock).
+        change
+            .lock_org(org_id)
+            .await?
+            .ok_or_else(Error::org_not_found)?;
         if !change.insert_user(&user, hash.as_ref()).await? {
             return Err(Error::conflict(
                 "email_taken",

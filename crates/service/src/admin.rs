@@ -274,9 +274,10 @@ impl Admin<'_> {
             .find_org(&req.org)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        // A service key asks about its own org only; any other does not exist for it.
+        // A service key asks about its own live org only; any other does not exist
+        // for it.
         if let CheckAuthority::Service(s) = by
-            && s.key().org_id != org.id
+            && (s.key().org_id != org.id || org.is_deleted())
         {
             return Err(Error::org_not_found());
         }

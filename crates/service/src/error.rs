@@ -137,6 +137,13 @@ impl From<StoreError> for Error {
                 tracing::info!(constraint = %what, "constraint conflict");
                 Error::conflict("conflict", "the change conflicts with the current state")
             }
+            StoreError::Contended(why) => {
+                tracing::warn!(reason = %why, "transaction contended");
+                Error::conflict(
+                    "concurrent_change",
+                    "a concurrent change got in the way; nothing was written, try again",
+                )
+            }
             other => Error::Internal(other.to_string()),
         }
     }

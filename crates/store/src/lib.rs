@@ -43,6 +43,11 @@ pub enum StoreError {
     #[error("constraint violated: {0}")]
     Conflict(String),
     /// A stored value did not parse back into its domain type.
+    /// The database gave up on the transaction because of concurrent ones (a PostgreSQL
+    /// deadlock or serialization failure, SQLite busy): nothing was written, and the
+    /// same request may succeed when sent again.
+    #[error("transaction contended: {0}")]
+    Contended(String),
     #[error("corrupt value in column {0}")]
     Corrupt(&'static str),
     #[error("unsupported database url: {0}")]
@@ -66,6 +71,13 @@ impl From<sqlx::Error> for StoreError {
                     return StoreError::Conflict(what);
                 }
                 _ => {}
+            }
+            // 40P01 deadlock_detected, 40001 serialization_failure (PostgreSQL);
+            // 5 SQLITE_BUSY, 6 SQLITE_LOCKED.
+            if let Some(code) = db.code()
+                && matches!(code.as_ref(), "40P01" | "40001" | "5" | "6")
+            {
+                return StoreError::Contended(db.message().to_string());
             }
         }
         StoreError::Db(e)

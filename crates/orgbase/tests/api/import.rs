@@ -14,6 +14,7 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(bad_files_are_refused_with_stable_codes),
     story!(max_members_holds_for_imports),
     story!(other_orgs_and_low_roles_are_kept_out),
+    story!(imports_racing_single_creations_never_fail_with_5xx),
     test_on!(Sqlite, fn cli_imports_as_the_operator),
 ];
 
@@ -577,4 +578,56 @@ fn cli_imports_as_the_operator() {
     let (ok, _, err) = run(&["user", "import", f, "--org", "nope"], None);
     assert!(!ok && err.contains("not found"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An import and an org admin's account creation for an address in the file, at once,
+/// again and again: one wins, the other is refused (`email_taken`, or
+/// `concurrent_change` if the database had to break a deadlock); never a 5xx. (The
+/// creation used to take the org's lock after inserting the user, the import before:
+/// a deadlock on PostgreSQL, answered 500.)
+async fn imports_racing_single_creations_never_fail_with_5xx(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let st = setup(&app).await;
+    let app = std::sync::Arc::new(app);
+    for round in 0..6 {
+        let csv = (0..5)
+            .map(|i| format!("r{round}-{i}@acme.test,Row {i},viewer"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let import = {
+            let (app, org, token) = (app.clone(), st.org.clone(), st.owner.token.clone());
+            tokio::spawn(async move {
+                app.call_raw(
+                    Method::POST,
+                    &format!("{org}/users/import?dry_run=false"),
+                    Some(&token),
+                    "text/csv",
+                    format!("email,name,role\n{csv}\n"),
+                )
+                .await
+            })
+        };
+        let single = {
+            let (app, org, token) = (app.clone(), st.org.clone(), st.owner.token.clone());
+            tokio::spawn(async move {
+                app.post(
+                    &format!("{org}/users"),
+                    &token,
+                    json!({"email": format!("r{round}-3@acme.test"), "name": "Single", "role": "viewer"}),
+                )
+                .await
+            })
+        };
+        for (what, got) in [
+            ("import", import.await.unwrap()),
+            ("create", single.await.unwrap()),
+        ] {
+            assert!(
+                got.0.as_u16() < 500,
+                "round {round}: the {what} answered {} {}",
+                got.0,
+                got.1
+            );
+        }
+    }
 }

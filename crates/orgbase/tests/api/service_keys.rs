@@ -12,7 +12,47 @@ use crate::story;
 pub const TESTS: &[Test] = &[
     story!(service_keys_act_in_their_org_only),
     story!(service_key_grants_are_bounded),
+    story!(a_deleted_orgs_key_reaches_nothing),
 ];
+
+/// Once its org is deleted, a key reaches nothing, `POST /check` included.
+async fn a_deleted_orgs_key_reaches_nothing(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let owner = app.signup("skd-owner@example.com", "Owner").await;
+    let (st, org) = app
+        .post("/api/v1/orgs", &owner.token, json!({"name": "Doomed"}))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{org}");
+    let id = s(&org["id"]);
+    let (st, key) = app
+        .post(
+            &format!("/api/v1/orgs/{id}/api-keys"),
+            &owner.token,
+            json!({"name": "k", "scopes": ["check"]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{key}");
+    let token = s(&key["token"]);
+    let ask = json!({"user_id": owner.id, "permission": "org.read", "org": id});
+    assert_eq!(
+        app.post("/api/v1/check", &token, ask.clone()).await.0,
+        StatusCode::OK
+    );
+    let (st, body) = app
+        .delete(&format!("/api/v1/orgs/{id}"), &owner.token)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+    problem(
+        &app.post("/api/v1/check", &token, ask).await,
+        404,
+        "org_not_found",
+    );
+    problem(
+        &app.get(&format!("/api/v1/orgs/{id}"), &token).await,
+        404,
+        "org_not_found",
+    );
+}
 
 async fn service_keys_act_in_their_org_only(b: Backend) {
     let Some(app) = spawn(b).await else { return };

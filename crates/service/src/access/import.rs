@@ -192,6 +192,9 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>> {
         }
     };
     let mut rows = Vec::new();
+    // Records come in order, so lines are counted once, forward (counting from the
+    // start for every record made large files quadratic).
+    let mut lines = LineCounter::default();
     for record in reader.records() {
         let record = record.map_err(|e| malformed(bytes, e))?;
         if rows.len() == MAX_IMPORT_ROWS {
@@ -203,7 +206,9 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>> {
         // Trimmed here: the csv crate's own trimming drops the record's position.
         let field = |i: usize| record.get(i).unwrap_or("").trim().to_string();
         rows.push(RawRow {
-            line: record.position().map_or(0, |p| line_at(bytes, p.byte())),
+            line: record
+                .position()
+                .map_or(0, |p| lines.line_at(bytes, p.byte())),
             email: field(0),
             name: field(1),
             role: field(2),
@@ -219,14 +224,32 @@ fn parse_csv(bytes: &[u8]) -> Result<Vec<RawRow>> {
 /// The line (from 1) of the record that starts at byte `at`. The csv crate's own line
 /// count lags by one after a CRLF, so lines are counted here.
 fn line_at(bytes: &[u8], at: u64) -> u64 {
-    let mut at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
-    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
-        at += 1;
+    LineCounter::default().line_at(bytes, at)
+}
+
+/// Counts newlines up to a position, resuming from the last position asked about when
+/// positions only grow.
+#[derive(Default)]
+struct LineCounter {
+    pos: usize,
+    newlines: usize,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], at: u64) -> u64 {
+        let mut at = usize::try_from(at).unwrap_or(usize::MAX).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.pos {
+            *self = Self::default();
+        }
+        self.newlines += bytes[self.pos..at].iter().filter(|&&b| b == b'\n').count();
+        self.pos = at;
+        u64::try_from(self.newlines)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
     }
-    let newlines = bytes[..at].iter().filter(|&&b| b == b'\n').count();
-    u64::try_from(newlines)
-        .unwrap_or(u64::MAX)
-        .saturating_add(1)
 }
 
 fn malformed(bytes: &[u8], e: csv::Error) -> Error {
