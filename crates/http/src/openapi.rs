@@ -15,7 +15,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::handlers::{access, accounts, admin, config, hierarchy, orgs, service_keys, system};
+use crate::handlers::{
+    access, accounts, admin, config, hierarchy, orgs, portability, service_keys, system,
+};
 use crate::problem::ProblemBody;
 
 #[derive(OpenApi)]
@@ -70,6 +72,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(o::restore_org))
         .routes(routes!(o::transfer_org))
         .routes(routes!(o::org_audit))
+        .routes(routes!(portability::export_org))
+        .routes(routes!(portability::import_org))
         .routes(routes!(
             config::get_config,
             config::put_config,

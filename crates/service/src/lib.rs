@@ -7,7 +7,7 @@
 //!   trail, crypto, sealed secrets, rate limits, and provisioning: what several
 //!   capabilities do to create orgs and grant memberships). They import nothing above.
 //! - one module per capability (`accounts`, `me`, `orgs`, `hierarchy`, `access`,
-//!   `invitations`, `admin`, `system`, `configuration`, `service_keys`, `assistants`). Each is its own type reached from [`Services`]
+//!   `invitations`, `admin`, `system`, `configuration`, `service_keys`, `portability`, `assistants`). Each is its own type reached from [`Services`]
 //!   (`svc.orgs()`, ...), imports only `shared/`, and never another capability.
 //!
 //! Every use case takes the proof of authorization it needs ([`OrgAccess`],
@@ -26,6 +26,7 @@ mod invitations;
 mod mail;
 mod me;
 mod orgs;
+mod portability;
 mod service_keys;
 mod system;
 
@@ -48,6 +49,10 @@ pub use invitations::{InvitationCreated, InvitationInput, Invitations};
 pub use mail::{Mail, OutboxEntry};
 pub use me::{ApiKeyCreated, Me, MeView};
 pub use orgs::{OrgPatch, Orgs};
+pub use portability::{
+    DomainEntry, EXPORT_VERSION, ImportOptions, ImportSummary, MemberEntry, OrgDocument, OrgMeta,
+    Portability, ProjectEntry, ScopedMember, SignupEntry, WorkspaceEntry,
+};
 pub use service_keys::{ServiceKeyCreated, ServiceKeyInput, ServiceKeys};
 pub use shared::authz::{
     self, Actor, Caller, CheckAuthority, Credential, Operator, OrgAccess, OrgRef, Origin, Platform,
@@ -214,6 +219,10 @@ impl Services {
     /// The org's configuration document.
     pub fn configuration(&self) -> Configuration<'_> {
         Configuration(&self.core)
+    }
+    /// Exporting an organization to a document, and importing one.
+    pub fn portability(&self) -> Portability<'_> {
+        Portability(&self.core)
     }
     /// Organizations' service keys.
     pub fn service_keys(&self) -> ServiceKeys<'_> {

@@ -14,6 +14,7 @@ const CAPABILITIES: &[&str] = &[
     "mail",
     "me",
     "orgs",
+    "portability",
     "service_keys",
     "system",
 ];

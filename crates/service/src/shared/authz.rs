@@ -69,6 +69,7 @@ pub mod perm {
         ApiKeysManage,
         AssistantsManage,
         AuditRead,
+        OrgExport,
         OrgUpdate,
         OrgDelete,
         OrgRestore,
