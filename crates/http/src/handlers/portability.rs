@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use orgbase_service::{ImportOptions, OrgDocument, perm};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -188,15 +188,15 @@ pub struct OrgImportView {
 /// `unsupported_export_version`. At most 4 MiB.
 #[utoipa::path(post, path = "/api/v1/orgs/import", tag = "orgs", params(ImportQuery),
     request_body = ExportDocument,
-    responses((status = 201, body = OrgImportView, description = "Created"),
-        (status = 200, body = OrgImportView, description = "Updated, or already matching")))]
+    responses((status = 200, body = OrgImportView,
+        description = "Created, updated, or already matching (see `created` and `changed`)")))]
 pub async fn import_org(
     State(s): State<AppState>,
     AdminAuth(admin): AdminAuth,
     Query(q): Query<ImportQuery>,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> ApiResult<(StatusCode, Json<OrgImportView>)> {
+) -> ApiResult<Json<OrgImportView>> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -218,20 +218,12 @@ pub async fn import_org(
         verify_domains: q.verify_domains.unwrap_or(false),
     };
     let r = s.svc.portability().import(&admin, doc, opts).await?;
-    let status = if r.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(OrgImportView {
-            org_id: r.org_id,
-            slug: r.slug,
-            created: r.created,
-            changed: r.changed,
-            accounts_created: r.accounts_created,
-            domains_pending: r.domains_pending,
-        }),
-    ))
+    Ok(Json(OrgImportView {
+        org_id: r.org_id,
+        slug: r.slug,
+        created: r.created,
+        changed: r.changed,
+        accounts_created: r.accounts_created,
+        domains_pending: r.domains_pending,
+    }))
 }
