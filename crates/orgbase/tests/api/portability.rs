@@ -276,6 +276,8 @@ async fn export_import_round_trip(b: Backend) {
     let mut changed = full.clone();
     changed["org"]["name"] = json!("Export Company");
     changed["members"][2]["role"] = json!("editor");
+    changed["domains"][0]["auto_join"] = json!(true);
+    changed["domains"][0]["role"] = json!("editor");
     changed["workspaces"][1]["projects"]
         .as_array_mut()
         .unwrap()
@@ -285,6 +287,10 @@ async fn export_import_round_trip(b: Backend) {
     let again = export(&fresh, "export-co", &owner2, true).await;
     assert_eq!(again["org"]["name"], "Export Company");
     assert_eq!(again["members"][2]["role"], "editor");
+    assert_eq!(
+        again["domains"][0],
+        json!({"domain": "pending.export-co.test", "auto_join": true, "role": "editor", "status": "pending"})
+    );
     assert_eq!(
         again["workspaces"][1]["projects"].as_array().unwrap().len(),
         2
