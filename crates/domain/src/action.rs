@@ -79,6 +79,8 @@ actions! {
     SystemSync = "system.sync",
     UserImport = "user.import",
     SecretsRotate = "secrets.rotate",
+    OrgExport = "org.export",
+    OrgImport = "org.import",
 }
 
 impl fmt::Display for AuditAction {

@@ -132,6 +132,7 @@ permissions! {
     ApiKeysManage = "api_keys.manage" => Admin @ Org,
     AssistantsManage = "assistants.manage" => Admin @ Org,
     AuditRead = "audit.read" => Admin @ Org,
+    OrgExport = "org.export" => Admin @ Org,
     OrgUpdate = "org.update" => Owner @ Org,
     OrgDelete = "org.delete" => Owner @ Org,
     OrgRestore = "org.restore" => Owner @ Org,
@@ -271,6 +272,7 @@ mod tests {
             ApiKeysManage,
             AssistantsManage,
             AuditRead,
+            OrgExport,
         ];
         let owner = [OrgUpdate, OrgDelete, OrgRestore, OrgTransfer];
         let tiers: [(&[Permission], Role); 4] = [

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::handlers::{
-    access, accounts, admin, assistants, config, hierarchy, orgs, service_keys, system,
+    access, accounts, admin, assistants, config, hierarchy, orgs, portability, service_keys, system,
 };
 use crate::problem::ProblemBody;
 
@@ -73,6 +73,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(o::restore_org))
         .routes(routes!(o::transfer_org))
         .routes(routes!(o::org_audit))
+        .routes(routes!(portability::export_org))
+        .routes(routes!(portability::import_org))
         .routes(routes!(
             config::get_config,
             config::put_config,

@@ -93,6 +93,28 @@ enum OrgCommand {
     },
     /// List organizations.
     List,
+    /// Export an organization (slug or id) to one JSON document, as the operator.
+    /// Secrets are left out unless --include-secrets (then they are in the clear).
+    Export {
+        org: String,
+        /// Put the secrets in, in the clear (config `api_key` fields, the signup key).
+        #[arg(long)]
+        include_secrets: bool,
+        /// Write the document to this file (created readable by its owner only)
+        /// instead of standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Import an organization from an export document, as the operator: creates it,
+    /// or brings the organization with its slug to match the document.
+    Import {
+        /// The document (`-`: standard input).
+        file: std::path::PathBuf,
+        /// Verify here the domains the document says are verified (you vouch for
+        /// them); otherwise they are imported pending.
+        #[arg(long)]
+        verify_domains: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -295,6 +317,54 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Org(OrgCommand::Export {
+            org,
+            include_secrets,
+            out,
+        }) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            export_org(&c, &org, include_secrets, out.as_deref()).await
+        }
+        Command::Org(OrgCommand::Import {
+            file,
+            verify_domains,
+        }) => {
+            let bytes = if file.as_os_str() == "-" {
+                let mut b = Vec::new();
+                std::io::stdin()
+                    .read_to_end(&mut b)
+                    .context("reading the document from stdin")?;
+                b
+            } else {
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?
+            };
+            let doc: serde_json::Value =
+                serde_json::from_slice(&bytes).context("the document is not valid JSON")?;
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let r = c
+                .services
+                .portability()
+                .import(
+                    &c.operator,
+                    doc,
+                    orgbase_service::ImportOptions { verify_domains },
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{} ({})", e, e.code()))?;
+            let what = match (r.created, r.changed) {
+                (true, _) => "created",
+                (false, true) => "updated",
+                (false, false) => "unchanged",
+            };
+            println!("{what}\t{}\t{}", r.org_id, r.slug);
+            for e in &r.accounts_created {
+                println!("account created (no password)\t{e}");
+            }
+            for d in &r.domains_pending {
+                println!("domain pending (not verified here)\t{d}");
+            }
+            Ok(())
+        }
         Command::User(UserCommand::Import { file, org, dry_run }) => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -470,6 +540,45 @@ async fn rotate_key(
 }
 
 /// `orgbase user import`: the report on stdout, progress on stderr.
+async fn export_org(
+    c: &server::Console,
+    org: &str,
+    include_secrets: bool,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use orgbase_service::OrgRef;
+    let doc = c
+        .services
+        .portability()
+        .export_as(&c.operator, &OrgRef::parse(org), include_secrets)
+        .await
+        .map_err(|e| match e.code() {
+            "org_not_found" => anyhow::anyhow!("organization {org} not found"),
+            _ => anyhow::anyhow!("{e}"),
+        })?;
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    match out {
+        None => print!("{text}"),
+        Some(path) => {
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                options.mode(0o600);
+            }
+            let mut file = options
+                .open(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut file, text.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("exported {org} to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 async fn import_users(
     c: &server::Console,
     bytes: &[u8],

@@ -7,7 +7,7 @@
 //!   trail, crypto, sealed secrets, rate limits, and provisioning: what several
 //!   capabilities do to create orgs and grant memberships). They import nothing above.
 //! - one module per capability (`accounts`, `me`, `orgs`, `hierarchy`, `access`,
-//!   `invitations`, `admin`, `system`, `configuration`, `service_keys`, `assistants`). Each is its own type reached from [`Services`]
+//!   `invitations`, `admin`, `system`, `configuration`, `service_keys`, `portability`, `assistants`). Each is its own type reached from [`Services`]
 //!   (`svc.orgs()`, ...), imports only `shared/`, and never another capability.
 //!
 //! Every use case takes the proof of authorization it needs ([`OrgAccess`],
@@ -27,6 +27,7 @@ mod invitations;
 mod mail;
 mod me;
 mod orgs;
+mod portability;
 mod service_keys;
 mod system;
 
@@ -54,6 +55,10 @@ pub use me::{ApiKeyCreated, Me, MeView};
 /// The filters of an org's assistant list.
 pub use orgbase_store::AssistantFilter;
 pub use orgs::{OrgPatch, Orgs};
+pub use portability::{
+    DomainEntry, EXPORT_VERSION, ImportOptions, ImportSummary, MemberEntry, OrgDocument, OrgMeta,
+    Portability, ProjectEntry, ScopedMember, SignupEntry, WorkspaceEntry,
+};
 pub use service_keys::{ServiceKeyCreated, ServiceKeyInput, ServiceKeys};
 pub use shared::authz::{
     self, Actor, AssistantAccess, Caller, CheckAuthority, Credential, Operator, OrgAccess, OrgRef,
@@ -224,6 +229,10 @@ impl Services {
     /// Assistants, their sharing and their resolved configuration.
     pub fn assistants(&self) -> Assistants<'_> {
         Assistants(&self.core)
+    }
+    /// Exporting an organization to a document, and importing one.
+    pub fn portability(&self) -> Portability<'_> {
+        Portability(&self.core)
     }
     /// Organizations' service keys.
     pub fn service_keys(&self) -> ServiceKeys<'_> {

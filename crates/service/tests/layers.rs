@@ -15,6 +15,7 @@ const CAPABILITIES: &[&str] = &[
     "mail",
     "me",
     "orgs",
+    "portability",
     "service_keys",
     "system",
 ];

@@ -7,6 +7,7 @@ pub mod assistants;
 pub mod config;
 pub mod hierarchy;
 pub mod orgs;
+pub mod portability;
 pub mod service_keys;
 pub mod system;
 

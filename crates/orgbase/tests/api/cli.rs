@@ -10,6 +10,7 @@ use crate::test_on;
 pub const TESTS: &[Test] = &[
     test_on!(Sqlite, fn admin_org_and_schema_commands),
     test_on!(Sqlite, fn serve_prints_where_to_go_next),
+    test_on!(Sqlite, fn org_export_and_import_round_trip),
 ];
 
 fn orgbase(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
@@ -171,5 +172,89 @@ fn serve_prints_where_to_go_next() {
         dir.join("fresh.db").exists(),
         "the database file is created"
     );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// `orgbase org export` from one database, `orgbase org import` into a fresh one, and
+/// an export from there: the same document.
+fn org_export_and_import_round_trip() {
+    let dir = std::env::temp_dir().join(format!("orgbase-port-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one = format!("sqlite://{}", dir.join("one.db").display());
+    let two = format!("sqlite://{}", dir.join("two.db").display());
+    let (f1, f2) = (dir.join("one.json"), dir.join("two.json"));
+    let (f1s, f2s) = (f1.to_str().unwrap(), f2.to_str().unwrap());
+
+    let (ok, _, err) = orgbase(
+        &one,
+        &["admin", "create", "--email", "root@example.com"],
+        Some("a-long-password\n"),
+    );
+    assert!(ok, "{err}");
+    let args = [
+        "org",
+        "create",
+        "--name",
+        "Cli Co",
+        "--slug",
+        "cli-co",
+        "--owner",
+        "root@example.com",
+    ];
+    let (ok, _, err) = orgbase(&one, &args, None);
+    assert!(ok, "{err}");
+    let (ok, _, err) = orgbase(
+        &one,
+        &["org", "export", "cli-co", "--include-secrets", "--out", f1s],
+        None,
+    );
+    assert!(ok, "{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f1).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the document may hold secrets");
+    }
+    let first: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&f1).unwrap()).unwrap();
+    assert_eq!(first["version"], 1);
+    assert_eq!(first["secrets_included"], true);
+    assert_eq!(first["members"][0]["email"], "root@example.com");
+    let (ok, out, _) = orgbase(&one, &["org", "export", "cli-co"], None);
+    assert!(ok);
+    let bare: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(bare["secrets_included"], false);
+
+    let (ok, _, err) = orgbase(&two, &["migrate"], None);
+    assert!(ok, "{err}");
+    let (ok, out, err) = orgbase(&two, &["org", "import", f1s], None);
+    assert!(ok, "{err}");
+    assert!(
+        out.starts_with("created\t") && out.contains("\tcli-co"),
+        "{out}"
+    );
+    assert!(
+        out.contains("account created (no password)\troot@example.com"),
+        "{out}"
+    );
+    let (ok, out, err) = orgbase(&two, &["org", "import", f1s], None);
+    assert!(ok && out.starts_with("unchanged\t"), "{out}{err}");
+    let (ok, _, err) = orgbase(
+        &two,
+        &["org", "export", "cli-co", "--include-secrets", "--out", f2s],
+        None,
+    );
+    assert!(ok, "{err}");
+    let second: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&f2).unwrap()).unwrap();
+    assert_eq!(first, second);
+
+    let mut future = first.clone();
+    future["version"] = serde_json::json!(2);
+    std::fs::write(&f2, future.to_string()).unwrap();
+    let (ok, _, err) = orgbase(&two, &["org", "import", f2s], None);
+    assert!(!ok && err.contains("unsupported_export_version"), "{err}");
+    let (ok, _, err) = orgbase(&two, &["org", "export", "nope"], None);
+    assert!(!ok && err.contains("not found"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }

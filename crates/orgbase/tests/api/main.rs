@@ -25,6 +25,7 @@ mod mail;
 mod matrix;
 mod orgs;
 mod platform;
+mod portability;
 mod rotate;
 mod schema;
 mod service_keys;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         matrix::TESTS,
         orgs::TESTS,
         platform::TESTS,
+        portability::TESTS,
         rotate::TESTS,
         schema::TESTS,
         service_keys::TESTS,

@@ -260,6 +260,8 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/orgs/{org}/restore", At(P::OrgRestore, Org), Make::FreshOrg { deleted: true, body: |_, _| None }),
     route("POST", "/api/v1/orgs/{org}/transfer", At(P::OrgTransfer, Org), Make::FreshOrg { deleted: false, body: |fx, _| Some(json!({"new_owner_id": fx.admin_id})) }),
     route("GET", "/api/v1/orgs/{org}/audit", At(P::AuditRead, Org), NO_BODY),
+    route("GET", "/api/v1/orgs/{org}/export", At(P::OrgExport, Org), NO_BODY),
+    route("POST", "/api/v1/orgs/import", Need::SystemAdmin, Make::Body(|fx, n| Some(json!({"version": 1, "org": {"slug": format!("matrix-import-{n}"), "name": "Imported"}, "members": [{"email": fx.carol_email, "role": "owner"}]})))),
     // who gets in
     route("GET", "/api/v1/orgs/{org}/assistants", At(P::AssistantsRead, Org), NO_BODY),
     route("POST", "/api/v1/orgs/{org}/assistants", At(P::AssistantsCreate, Org), Make::Body(|_, n| Some(json!({"name": format!("Assistant {n}"), "metadata": {"system_prompt": "Be kind."}})))),

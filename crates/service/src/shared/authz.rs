@@ -70,6 +70,7 @@ pub mod perm {
         ApiKeysManage,
         AssistantsManage,
         AuditRead,
+        OrgExport,
         OrgUpdate,
         OrgDelete,
         OrgRestore,

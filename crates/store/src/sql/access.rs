@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use orgbase_domain::{
     ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgApiKey, OrgDomain,
-    OrgId, Page, PageRequest, Scope, Timestamp, UserId,
+    OrgId, Page, PageRequest, Role, Scope, Timestamp, UserId,
 };
 
 use super::rows::{
@@ -246,6 +246,25 @@ impl crate::AccessWrites for SqlTx {
             .bind(domain)
             .execute(self.c())
             .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn update_domain(
+        &mut self,
+        org: OrgId,
+        domain: &str,
+        auto_join: bool,
+        role: Role,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE org_domains SET auto_join = $1, role = $2 WHERE org_id = $3 AND domain = $4",
+        )
+        .bind(auto_join)
+        .bind(role.as_str())
+        .bind(org.0)
+        .bind(domain)
+        .execute(self.c())
+        .await?;
         Ok(r.rows_affected() == 1)
     }
 

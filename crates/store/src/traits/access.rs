@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use orgbase_domain::{
     ApiKey, ApiKeyId, Email, Invitation, InvitationId, InvitationStatus, Org, OrgApiKey, OrgDomain,
-    OrgId, Page, PageRequest, Scope, Timestamp, UserId,
+    OrgId, Page, PageRequest, Role, Scope, Timestamp, UserId,
 };
 
 use crate::Result;
@@ -46,6 +46,15 @@ pub trait AccessWrites: Send {
     /// when another org's claim of the domain is verified already.
     async fn verify_domain(&mut self, org: OrgId, domain: &str, now: Timestamp) -> Result<bool>;
     async fn delete_domain(&mut self, org: OrgId, domain: &str) -> Result<bool>;
+    /// Sets auto-join and the role of this org's claim (its status stays); false when
+    /// there is no such claim.
+    async fn update_domain(
+        &mut self,
+        org: OrgId,
+        domain: &str,
+        auto_join: bool,
+        role: Role,
+    ) -> Result<bool>;
     /// The invitation, locked against concurrent changes on PostgreSQL.
     async fn lock_invitation(&mut self, id: InvitationId) -> Result<Option<Invitation>>;
     async fn insert_invitation(&mut self, i: &Invitation) -> Result<()>;
