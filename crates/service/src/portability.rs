@@ -3,7 +3,8 @@
 //! An org exports to one JSON document ([`OrgDocument`], format [`EXPORT_VERSION`])
 //! without ids or times: its metadata and signup settings, its configuration, its
 //! claimed domains, its workspaces and projects, its members by e-mail and role at each
-//! scope, and its assistants (always empty until assistants exist). Secrets are left
+//! scope, and the assistants whose home it is (owners by e-mail, projects by name;
+//! sharing with other orgs is a relation between orgs and stays out). Secrets are left
 //! out unless the owner (or the operator at the console) asks for them; then they are
 //! in the clear, opened from their sealed form.
 //!
@@ -17,11 +18,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use orgbase_domain::config::{OrgConfig, is_masked};
 use orgbase_domain::email::{is_public_email_domain, is_valid_domain};
+use orgbase_domain::entities::assistant::parse_metadata;
 use orgbase_domain::text::parse_signup_key;
 use orgbase_domain::{
-    AuditAction, Description, DomainStatus, Email, InvalidInput, Member, Membership, Name, Org,
-    OrgDomain, OrgId, PageRequest, Project, ProjectId, Role, Scope, Slug, User, UserId, Workspace,
-    WorkspaceId, parse_label,
+    Assistant, AssistantId, AuditAction, Description, DomainStatus, Email, FieldSource,
+    InvalidInput, Member, Membership, Name, Org, OrgDomain, OrgId, PageRequest, Project, ProjectId,
+    Role, Scope, Slug, User, UserId, Workspace, WorkspaceId, parse_label,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -67,9 +69,60 @@ pub struct OrgDocument {
     /// Org-scope members; exactly one is the owner.
     #[serde(default)]
     pub members: Vec<MemberEntry>,
-    /// Reserved for assistants: exported empty for now, accepted and ignored on import.
+    /// The assistants whose home is the org, by name.
     #[serde(default)]
-    pub assistants: Vec<Value>,
+    pub assistants: Vec<AssistantEntry>,
+}
+
+/// An assistant, without ids or times. Matched on import by name (the n-th of a name
+/// in the document with the n-th of that name in the org, oldest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssistantEntry {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// The owner's e-mail: a member of the document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<ProjectRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// `derived` (the default) or `explicit` (ADR 0017).
+    #[serde(default = "derived")]
+    pub framework_source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language_model: Option<String>,
+    #[serde(default = "derived")]
+    pub language_model_source: String,
+    #[serde(default = "empty_object")]
+    pub metadata: Value,
+}
+
+/// A project by its workspace's name and its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectRef {
+    pub workspace: String,
+    pub project: String,
+}
+
+fn derived() -> String {
+    FieldSource::Derived.as_str().to_string()
+}
+
+struct PlannedAssistant {
+    name: String,
+    description: String,
+    owner: Option<Email>,
+    /// Indexes into the plan's workspaces and that workspace's projects.
+    project: Option<(usize, usize)>,
+    framework: Option<String>,
+    framework_source: FieldSource,
+    language_model: Option<String>,
+    language_model_source: FieldSource,
+    metadata: Value,
 }
 
 fn empty_object() -> Value {
@@ -247,6 +300,7 @@ struct Plan {
     members: Vec<(Email, Name, Role)>,
     owner: Email,
     workspaces: Vec<PlannedWorkspace>,
+    assistants: Vec<PlannedAssistant>,
 }
 
 /// The version, then the shape, then every value.
@@ -459,7 +513,75 @@ fn plan(doc: Value, core: &Core) -> Result<Plan> {
         });
     }
 
+    let mut assistants = Vec::new();
+    for (i, a) in d.assistants.iter().enumerate() {
+        let place = format!("assistants[{i}]");
+        let aname = Name::parse(&a.name, "name").map_err(at(format!("{place}.name")))?;
+        let adesc = Description::parse(&a.description, "description")
+            .map_err(at(format!("{place}.description")))?;
+        let owner = match &a.owner {
+            Some(o) => {
+                let email = Email::parse(o).map_err(at(format!("{place}.owner")))?;
+                if !emails.contains(email.as_str()) {
+                    return Err(unprocessable(
+                        "not_an_org_member",
+                        format!("{place}.owner: {email} is not among the members"),
+                    ));
+                }
+                Some(email)
+            }
+            None => None,
+        };
+        let project = match &a.project {
+            Some(r) => {
+                let found = workspaces.iter().enumerate().find_map(|(wi, w)| {
+                    (w.name == r.workspace)
+                        .then(|| w.projects.iter().position(|(p, _)| *p == r.project))
+                        .flatten()
+                        .map(|pi| (wi, pi))
+                });
+                Some(found.ok_or_else(|| {
+                    unprocessable(
+                        "unknown_project",
+                        format!(
+                            "{place}.project: no project {} in a workspace {} of the document",
+                            r.project, r.workspace
+                        ),
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let label = |v: &Option<String>, f: &'static str| -> Result<Option<String>> {
+            v.as_deref()
+                .map(|x| parse_label(x, f).map_err(at(format!("{place}.{f}"))))
+                .transpose()
+        };
+        let source = |v: &str, f: &str| -> Result<FieldSource> {
+            v.parse().map_err(|_| {
+                unprocessable(
+                    "invalid_export",
+                    format!("{place}.{f}: derived or explicit"),
+                )
+            })
+        };
+        let metadata = parse_metadata(a.metadata.clone())
+            .map_err(|e| unprocessable(e.code, format!("{place}.metadata: {}", e.message)))?;
+        assistants.push(PlannedAssistant {
+            name: aname.as_str().to_string(),
+            description: adesc.as_str().to_string(),
+            owner,
+            project,
+            framework: label(&a.framework, "framework")?,
+            framework_source: source(&a.framework_source, "framework_source")?,
+            language_model: label(&a.language_model, "language_model")?,
+            language_model_source: source(&a.language_model_source, "language_model_source")?,
+            metadata,
+        });
+    }
+
     Ok(Plan {
+        assistants,
         slug,
         name: name.as_str().to_string(),
         description: description.as_str().to_string(),
@@ -690,6 +812,43 @@ impl Portability<'_> {
         }
         workspaces.sort_by(|a, b| a.name.cmp(&b.name));
 
+        let mut places: BTreeMap<ProjectId, ProjectRef> = BTreeMap::new();
+        for ws in all_workspaces(&change, org.id).await? {
+            for p in all_projects(&change, ws.id).await? {
+                places.insert(
+                    p.id,
+                    ProjectRef {
+                        workspace: ws.name.clone(),
+                        project: p.name,
+                    },
+                );
+            }
+        }
+        let mut assistants = Vec::new();
+        for a in change.assistants_homed_in(org.id).await? {
+            let owner = match a.owner_id {
+                Some(u) => change
+                    .user_by_id(u)
+                    .await?
+                    .map(|u| u.email.as_str().to_string()),
+                None => None,
+            };
+            assistants.push(AssistantEntry {
+                name: a.name,
+                description: a.description,
+                owner,
+                project: a.project_id.and_then(|p| places.get(&p).cloned()),
+                framework: a.framework,
+                framework_source: a.framework_source.as_str().to_string(),
+                language_model: a.language_model,
+                language_model_source: a.language_model_source.as_str().to_string(),
+                metadata: a.metadata,
+            });
+        }
+        // By name; the sort is stable, so assistants of one name keep their age order,
+        // which is how an import matches them.
+        assistants.sort_by(|a, b| a.name.cmp(&b.name));
+
         let doc = OrgDocument {
             version: EXPORT_VERSION,
             secrets_included: include_secrets,
@@ -710,7 +869,7 @@ impl Portability<'_> {
             domains,
             workspaces,
             members,
-            assistants: Vec::new(),
+            assistants,
         };
         change
             .record(
@@ -1024,6 +1183,57 @@ impl Portability<'_> {
                         changed.push("members");
                     }
                 }
+            }
+        }
+
+        // Assistants, matched by name (the n-th of a name with the n-th, oldest first).
+        let mut existing: BTreeMap<String, Vec<Assistant>> = BTreeMap::new();
+        for a in change.assistants_homed_in(org.id).await? {
+            existing.entry(a.name.clone()).or_default().push(a);
+        }
+        let mut taken: BTreeMap<String, usize> = BTreeMap::new();
+        for pa in &plan.assistants {
+            let owner_id = pa.owner.as_ref().map(&user_of).transpose()?;
+            let project_id = pa
+                .project
+                .and_then(|(wi, pi)| ws_ids.get(wi).and_then(|(_, ps)| ps.get(pi).copied()));
+            let n = taken.entry(pa.name.clone()).or_default();
+            let found = existing.get(&pa.name).and_then(|v| v.get(*n)).cloned();
+            *n += 1;
+            let mut a = found.clone().unwrap_or_else(|| Assistant {
+                id: AssistantId::new(now),
+                org_id: org.id,
+                owner_id: None,
+                project_id: None,
+                name: pa.name.clone(),
+                description: String::new(),
+                framework: None,
+                framework_source: FieldSource::Derived,
+                language_model: None,
+                language_model_source: FieldSource::Derived,
+                metadata: json!({}),
+                created_at: now,
+                updated_at: now,
+            });
+            a.owner_id = owner_id;
+            a.project_id = project_id;
+            a.description.clone_from(&pa.description);
+            a.framework.clone_from(&pa.framework);
+            a.framework_source = pa.framework_source;
+            a.language_model.clone_from(&pa.language_model);
+            a.language_model_source = pa.language_model_source;
+            a.metadata = pa.metadata.clone();
+            match found {
+                None => {
+                    change.insert_assistant(&a).await?;
+                    changed.push("assistants");
+                }
+                Some(before) if before != a => {
+                    a.updated_at = now;
+                    change.update_assistant(&a).await?;
+                    changed.push("assistants");
+                }
+                Some(_) => {}
             }
         }
 

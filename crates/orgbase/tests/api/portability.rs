@@ -119,6 +119,20 @@ async fn build(app: &TestApp) -> Built {
         )
         .await;
     assert_eq!(st, 201, "{body}");
+    // Assistants: one derived, in the project, owned by the viewer (an editor there is
+    // not enough to create; the owner makes it for them); one explicit with metadata;
+    // two of the same name.
+    for body in [
+        json!({"name": "Tutor", "project_id": p, "owner_id": viewer.id}),
+        json!({"name": "Grader", "language_model": "ollama/llama3.1", "framework": "lamb",
+               "metadata": {"lamb": {"connector": "ollama"}, "system_prompt": "Be fair."}}),
+        json!({"name": "Grader", "description": "the second one"}),
+    ] {
+        let (st, a) = app
+            .post(&format!("/api/v1/orgs/{o}/assistants"), &owner.token, body)
+            .await;
+        assert_eq!(st, 201, "{a}");
+    }
     Built {
         owner: owner.token,
         admin_token: admin.token,
@@ -177,7 +191,17 @@ async fn export_import_round_trip(b: Backend) {
 
     // The document: no ids, no times; secrets in the clear only when asked for.
     assert_eq!(full["version"], 1, "{full}");
-    assert_eq!(full["assistants"], json!([]));
+    let assistants = full["assistants"].as_array().unwrap();
+    assert_eq!(assistants.len(), 3, "{full}");
+    assert_eq!(assistants[0]["name"], "Grader");
+    assert_eq!(assistants[0]["language_model_source"], "explicit");
+    assert_eq!(assistants[0]["metadata"]["system_prompt"], "Be fair.");
+    assert_eq!(assistants[1]["description"], "the second one");
+    assert_eq!(assistants[2]["owner"], "vera@export-co.test");
+    assert_eq!(
+        assistants[2]["project"],
+        json!({"workspace": "Research", "project": "Alpha"})
+    );
     assert_eq!(full["config"]["providers"]["openai"]["api_key"], OPENAI_KEY);
     assert_eq!(full["config"]["knowledge_base"]["api_key"], KB_KEY);
     assert!(full["org"]["signup"]["key"].is_string(), "{full}");
@@ -404,7 +428,7 @@ async fn import_refuses_bad_documents_whole(b: Backend) {
             {"email": "o@fresh.test", "role": "owner"},
             {"email": "m@fresh.test", "name": "Member", "role": "viewer"}
         ],
-        "assistants": [{"name": "ignored for now"}]
+        "assistants": [{"name": "Helper", "owner": "o@fresh.test", "metadata": {"system_prompt": "Hi."}}]
     });
     let bad = |path: &[&str], v: Value| {
         let mut d = good.clone();
@@ -497,6 +521,35 @@ async fn import_refuses_bad_documents_whole(b: Backend) {
             "duplicate_entry",
         ),
         (bad(&["org", "colour"], json!("red")), 422, "invalid_export"),
+        (
+            bad(
+                &["assistants"],
+                json!([{"name": "A", "owner": "stranger@fresh.test"}]),
+            ),
+            422,
+            "not_an_org_member",
+        ),
+        (
+            bad(
+                &["assistants"],
+                json!([{"name": "A", "project": {"workspace": "Team", "project": "Nope"}}]),
+            ),
+            422,
+            "unknown_project",
+        ),
+        (
+            bad(&["assistants"], json!([{"name": "A", "metadata": [1]}])),
+            422,
+            "invalid_metadata",
+        ),
+        (
+            bad(
+                &["assistants"],
+                json!([{"name": "A", "framework_source": "guessed"}]),
+            ),
+            422,
+            "invalid_export",
+        ),
     ];
     for (doc, status, code) in cases {
         let got = app.post("/api/v1/orgs/import", &sys, doc.clone()).await;
@@ -522,11 +575,12 @@ async fn import_refuses_bad_documents_whole(b: Backend) {
     let (_, users) = app.get("/api/v1/admin/users?limit=200", &sys).await;
     assert!(!users.to_string().contains("fresh.test"), "{users}");
 
-    // The good one: created, its accounts without a password, assistants ignored.
+    // The good one: created, its accounts without a password, its assistant.
     let (st, report) = import(&app, &sys, &good, "").await;
     assert_eq!((st, &report["created"]), (200, &json!(true)), "{report}");
     let doc = export(&app, "fresh-org", &sys, false).await;
-    assert_eq!(doc["assistants"], json!([]));
+    assert_eq!(doc["assistants"][0]["name"], "Helper", "{doc}");
+    assert_eq!(doc["assistants"][0]["owner"], "o@fresh.test");
     assert_eq!(doc["members"][1]["name"], "o");
     let (st, _) = app.login("o@fresh.test", "").await;
     assert!(st.is_client_error());
