@@ -57,6 +57,26 @@ async fn stored_config_text(app: &TestApp, b: Backend) -> String {
         }
         Backend::Postgres => {
             use sqlx::Row;
+            // The test's schema as `pg_dump` writes it (what a backup holds).
+            if let (Some(pg_dump), Some(url), Some(schema)) = (
+                crate::harness::find_program("pg_dump"),
+                crate::harness::postgres_url(),
+                app.pg_schema.clone(),
+            ) {
+                let out = std::process::Command::new(pg_dump)
+                    .args(["--data-only", "--schema", &schema, "--dbname", &url])
+                    .output()
+                    .expect("pg_dump runs");
+                assert!(
+                    out.status.success(),
+                    "pg_dump failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                let dump = String::from_utf8_lossy(&out.stdout).into_owned();
+                assert!(dump.contains("COPY"), "pg_dump wrote no data: {dump}");
+                return dump;
+            }
+            eprintln!("pg_dump not found: reading the orgs table instead");
             let mut c = app.raw_postgres().await;
             let rows = sqlx::query("SELECT config::text AS c FROM orgs")
                 .fetch_all(&mut c)
@@ -106,6 +126,7 @@ async fn config_is_validated_sealed_and_masked(b: Backend) {
         "plaintext at rest"
     );
     assert!(!at_rest.contains("sk-…1234"), "masks are not stored either");
+    assert!(at_rest.contains("enc:v1:"), "the sealed secrets are there");
 
     // Writing back what a read showed keeps the secrets.
     let (st, again) = put(shown.clone()).await;
