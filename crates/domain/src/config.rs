@@ -166,6 +166,12 @@ impl OrgConfig {
                 format!("the configuration may be at most {MAX_CONFIG_BYTES} bytes"),
             ));
         }
+        if has_nul(doc) {
+            return Err(bad(
+                "config",
+                "the configuration may not contain NUL characters".into(),
+            ));
+        }
         let config: OrgConfig =
             serde_json::from_value(doc.clone()).map_err(|e| bad("config", e.to_string()))?;
         config.check()?;
@@ -269,6 +275,17 @@ pub fn is_masked(value: &str) -> bool {
     value.contains('…')
 }
 
+/// Whether any string or key in the document holds a NUL character, which PostgreSQL's
+/// `jsonb` cannot store (and nothing legitimate needs): refused on both backends alike.
+pub fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 /// Which layer of the configuration a resolved value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layer {
@@ -316,34 +333,27 @@ pub fn resolve(
     org: &OrgConfig,
     system: Option<&OrgConfig>,
 ) -> Option<Resolution> {
+    // A provider the org defines replaces the server's of that name as a whole: a key
+    // is never paired with a base URL from another layer (an org must not send the
+    // server's key to an address of its choosing).
     let mut providers: BTreeMap<&str, (Provider, Layer, Option<Layer>)> = BTreeMap::new();
     for (layer, config) in [(Layer::System, system), (Layer::Organization, Some(org))] {
         let Some(config) = config else { continue };
         for (name, p) in &config.providers {
-            let entry = providers
-                .entry(name.as_str())
-                .or_insert_with(|| (Provider::default(), layer, None));
-            entry.1 = layer;
-            if p.api_key.is_some() {
-                entry.0.api_key.clone_from(&p.api_key);
-                entry.2 = Some(layer);
-            }
-            if p.base_url.is_some() {
-                entry.0.base_url.clone_from(&p.base_url);
-            }
-            if !p.models.is_empty() {
-                entry.0.models.clone_from(&p.models);
-            }
-            if p.default_model.is_some() {
-                entry.0.default_model.clone_from(&p.default_model);
-            }
+            let key_layer = p.api_key.as_ref().map(|_| layer);
+            providers.insert(name.as_str(), (p.clone(), layer, key_layer));
         }
     }
     let (name, chosen_model, model_layer) = match model {
         Some((m, layer)) => {
-            let prefixed = m
-                .split_once('/')
-                .filter(|(p, rest)| !rest.is_empty() && providers.contains_key(p));
+            // `provider/model` names the provider, and the model must be one it lists
+            // (when it lists any).
+            let prefixed = m.split_once('/').filter(|(p, rest)| {
+                !rest.is_empty()
+                    && providers.get(p).is_some_and(|(pr, _, _)| {
+                        pr.models.is_empty() || pr.models.iter().any(|x| x == rest)
+                    })
+            });
             if let Some((p, rest)) = prefixed {
                 (p, Some(rest.to_string()), Some(layer))
             } else {
@@ -464,10 +474,27 @@ mod tests {
         let r = resolve(None, &org, None).unwrap();
         assert_eq!(r.model.as_deref(), Some("gpt-4o-mini"));
         assert_eq!(r.model_layer, Some(Layer::Provider));
-        // With the system layer: the org's fields win, the server's fill the gaps.
+        // With the system layer: an org's provider replaces the server's of that name
+        // as a whole (no server key with an org's URL, nor the reverse).
         let r = resolve(Some(("gpt-4.1", Layer::Assistant)), &org, Some(&system)).unwrap();
         assert_eq!(r.api_key, Some(("org-key".into(), Layer::Organization)));
-        assert_eq!(r.base_url.as_deref(), Some("https://api.openai.com/v1"));
+        assert_eq!(r.base_url, None);
+        let url_only = OrgConfig::parse(&serde_json::json!({"providers": {
+            "anthropic": {"base_url": "http://evil.example/v1"}}}))
+        .unwrap();
+        let r = resolve(
+            Some(("anthropic/claude-3", Layer::Assistant)),
+            &url_only,
+            Some(&system),
+        )
+        .unwrap();
+        assert_eq!(r.api_key, None);
+        assert_eq!(r.provider_layer, Layer::Organization);
+        // A prefixed model must be one the provider lists.
+        assert!(
+            resolve(Some(("openai/gpt-5", Layer::Assistant)), &org, None)
+                .is_some_and(|r| r.provider == "ollama")
+        );
         let r = resolve(Some(("claude-3", Layer::Assistant)), &org, Some(&system)).unwrap();
         assert_eq!(r.api_key, Some(("server-anthropic".into(), Layer::System)));
         assert_eq!(r.provider_layer, Layer::System);

@@ -462,7 +462,14 @@ impl Assistants<'_> {
             )
         })?;
         let has_api_key = r.api_key.is_some();
-        let api_key = match (&r.api_key, access.may_read_secrets()) {
+        // The server's own key goes to system admins only (and to the system org's
+        // holders of secrets.read): an org allowed to use the server's providers uses
+        // them through the platform, it does not get the operator's key.
+        let may_read = match r.api_key.as_ref().map(|(_, l)| *l) {
+            Some(Layer::System) => access.caller().is_system_admin(),
+            _ => access.may_read_secrets(),
+        };
+        let api_key = match (&r.api_key, may_read) {
             (Some((sealed, layer)), true) => {
                 let org = match (layer, &system_org) {
                     (Layer::System, Some(s)) => s.id,

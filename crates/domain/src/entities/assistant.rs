@@ -108,6 +108,13 @@ pub fn parse_metadata(v: Value) -> Result<Value, InvalidInput> {
             "metadata must be a JSON object",
         ));
     }
+    if crate::config::has_nul(&v) {
+        return Err(InvalidInput::new(
+            "invalid_metadata",
+            "metadata",
+            "metadata may not contain NUL characters",
+        ));
+    }
     if v.to_string().len() > MAX_METADATA_BYTES {
         return Err(InvalidInput::new(
             "metadata_too_large",

@@ -298,6 +298,16 @@ async fn assistant_permissions_and_bad_input(b: Backend) {
         422,
         "invalid_metadata",
     );
+    problem(
+        &app.post(
+            &list,
+            &editor.token,
+            json!({"name": "X", "metadata": {"k": "a\u{0}b"}}),
+        )
+        .await,
+        422,
+        "invalid_metadata",
+    );
     let big = "x".repeat(17 * 1024);
     problem(
         &app.post(
@@ -464,6 +474,40 @@ async fn sharing_across_orgs(b: Backend) {
         403,
         "sharing_disabled",
     );
+    // An assistant whose home org is deleted leaves the lists of the orgs it was
+    // shared with too.
+    let (st, second) = app
+        .post(
+            "/api/v1/orgs",
+            &a_owner.token,
+            json!({"name": "Second Home"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{second}");
+    let second = s(&second["id"]);
+    app.add_to_org(&second, &both.id, "editor").await;
+    let doomed = create(&app, &second, &both.token, json!({"name": "Doomed"})).await;
+    let (st, body) = app
+        .post(
+            &format!("/api/v1/assistants/{}/organizations/{bo}", s(&doomed["id"])),
+            &both.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (_, listed) = app
+        .get(&format!("/api/v1/orgs/{bo}/assistants"), &b_viewer.token)
+        .await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let (st, body) = app
+        .delete(&format!("/api/v1/orgs/{second}"), &a_owner.token)
+        .await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "{body}");
+    let (_, listed) = app
+        .get(&format!("/api/v1/orgs/{bo}/assistants"), &b_viewer.token)
+        .await;
+    assert_eq!(listed["items"], json!([]), "{listed}");
+
     // Audit in both orgs.
     let (_, audit) = app
         .get(
@@ -471,7 +515,8 @@ async fn sharing_across_orgs(b: Backend) {
             &b_owner.token,
         )
         .await;
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    // Two shares into B: the tutor's and the doomed one's.
+    assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{audit}");
 }
 
 async fn resolved_config_layers_without_fallback(b: Backend) {
@@ -569,7 +614,25 @@ async fn resolved_config_layers_without_fallback(b: Backend) {
     assert_eq!(r["provider_source"], "system");
     assert_eq!(r["model"], "claude-3");
     assert_eq!(r["model_source"], "assistant");
+    // The server's own key is not handed to the org (only to system admins).
+    assert!(r.get("api_key").is_none(), "{r}");
+    assert_eq!(r["has_api_key"], true);
+    let (_, r) = app.get(&resolved, &root).await;
     assert_eq!(r["api_key"], "sk-server-anthropic-9999");
+    // An org's provider of the same name replaces the server's as a whole: its URL
+    // never travels with the server's key.
+    let (st, body) = app
+        .patch(
+            &format!("/api/v1/orgs/{org}/config"),
+            &owner.token,
+            json!({"providers": {"anthropic": {"base_url": "http://elsewhere.example/v1"}}}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let (_, r) = app.get(&resolved, &root).await;
+    assert_eq!(r["provider_source"], "organization", "{r}");
+    assert_eq!(r["has_api_key"], false, "{r}");
+    assert!(r.get("api_key").is_none(), "{r}");
     // The org's own provider still wins where it has one.
     let (_, r) = app.get(&other_resolved, &owner.token).await;
     assert_eq!(r["provider"], "openai");

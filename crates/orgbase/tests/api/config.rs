@@ -169,6 +169,9 @@ async fn config_is_validated_sealed_and_masked(b: Backend) {
         "{}",
         e.1
     );
+    // NUL characters: PostgreSQL's jsonb cannot hold them, so neither backend takes them.
+    let e = put(json!({"extensions": {"k": "a\u{0}b"}})).await;
+    problem(&e, 422, "invalid_config");
     problem(
         &put(json!({"providers": {"ollama": {"api_key": "sk-…abcd"}}})).await,
         422,

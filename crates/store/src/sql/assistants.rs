@@ -49,7 +49,9 @@ pub(crate) async fn assistants_in(
 ) -> Result<Page<Assistant>> {
     let sql = format!(
         "SELECT {COLS} FROM assistant_orgs ao JOIN assistants a ON a.id = ao.assistant_id \
+         JOIN orgs h ON h.id = a.org_id \
          WHERE ao.org_id = $1 AND ao.assistant_id > $2 \
+           AND (h.deleted_at IS NULL OR a.org_id = $1) \
            AND ($3 IS NULL OR a.owner_id = $3) AND ($4 IS NULL OR a.project_id = $4) \
          ORDER BY ao.assistant_id LIMIT $5"
     );
