@@ -2,11 +2,11 @@
 //! owner or the org's admins, shared with other orgs (M:N), re-derived from the org's
 //! defaults on request, and resolved into the provider settings a platform calls.
 
-use orgbase_domain::config::{Layer, OrgConfig, resolve};
+use orgbase_domain::config::{Layer, resolve};
 use orgbase_domain::entities::assistant::parse_metadata;
 use orgbase_domain::{
-    Assistant, AssistantId, AuditAction, Description, FieldChange, FieldSource, InvalidInput, Name,
-    OrgId, Page, PageRequest, ProjectId, Scope, UserId, parse_label,
+    Assistant, AssistantId, AuditAction, Description, FieldChange, FieldSource, Name, OrgId, Page,
+    PageRequest, ProjectId, Scope, UserId, parse_label,
 };
 use orgbase_store::AssistantFilter;
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{AssistantAccess, OrgAccess, perm};
 use crate::shared::provision::limits_of;
-use crate::shared::secrets::config_context;
+use crate::shared::secrets::{config_context, stored_config};
 
 /// A new assistant. `framework` / `language_model` left out take the org's defaults
 /// (derived); given, they are explicit.
@@ -74,13 +74,6 @@ pub struct ResolvedConfig {
 
 pub struct Assistants<'a>(pub(crate) &'a Core);
 
-fn unprocessable(e: InvalidInput) -> Error {
-    Error::Unprocessable {
-        code: e.code,
-        message: e.message,
-    }
-}
-
 impl Assistants<'_> {
     pub async fn create(
         &self,
@@ -100,8 +93,8 @@ impl Assistants<'_> {
             .language_model
             .map(|m| parse_label(&m, "language_model"))
             .transpose()?;
-        let metadata =
-            parse_metadata(input.metadata.unwrap_or_else(|| json!({}))).map_err(unprocessable)?;
+        let metadata = parse_metadata(input.metadata.unwrap_or_else(|| json!({})))
+            .map_err(Error::unprocessable)?;
         let owner = match input.owner_id {
             Some(owner) if Some(owner) != access.caller().user_id() => {
                 access.require::<perm::AssistantsManage>()?;
@@ -251,7 +244,7 @@ impl Assistants<'_> {
             fields.push("language_model");
         }
         if let Some(md) = patch.metadata {
-            a.metadata = parse_metadata(md).map_err(unprocessable)?;
+            a.metadata = parse_metadata(md).map_err(Error::unprocessable)?;
             fields.push("metadata");
         }
         if fields.is_empty() {
@@ -426,7 +419,7 @@ impl Assistants<'_> {
         let core = self.0;
         let home = access.home();
         let a = access.assistant();
-        let org_config = parse_stored(&home.config)?;
+        let org_config = stored_config(&home.config)?;
         let system_org = if home.is_system {
             None
         } else if org_config.inherit_system_providers {
@@ -436,7 +429,7 @@ impl Assistants<'_> {
         };
         let system_config = system_org
             .as_ref()
-            .map(|o| parse_stored(&o.config))
+            .map(|o| stored_config(&o.config))
             .transpose()?;
         let model = match (&a.language_model, a.language_model_source) {
             (Some(m), FieldSource::Explicit) => Some((m.as_str(), Layer::Assistant)),
@@ -499,12 +492,4 @@ impl Assistants<'_> {
             _ => Err(Error::not_found("project_not_found", "project")),
         }
     }
-}
-
-fn parse_stored(raw: &Value) -> Result<OrgConfig> {
-    if raw.as_object().is_none_or(|o| o.is_empty()) {
-        return Ok(OrgConfig::default());
-    }
-    OrgConfig::parse(raw)
-        .map_err(|e| Error::Internal(format!("stored configuration does not parse: {e}")))
 }

@@ -7,26 +7,20 @@
 use std::collections::BTreeMap;
 
 use orgbase_domain::config::{OrgConfig, is_masked, mask_secret, merge_patch};
-use orgbase_domain::{AuditAction, InvalidInput, OrgId};
+use orgbase_domain::{AuditAction, OrgId};
 use serde_json::{Value, json};
 
 use crate::Core;
 use crate::error::{Error, Result};
 use crate::shared::audit::Event;
 use crate::shared::authz::{OrgAccess, perm};
+use crate::shared::secrets::stored_config;
 
 /// Longest secret accepted (API keys are far shorter).
 const MAX_SECRET_LEN: usize = 4096;
 
 /// The org's configuration.
 pub struct Configuration<'a>(pub(crate) &'a Core);
-
-fn unprocessable(e: InvalidInput) -> Error {
-    Error::Unprocessable {
-        code: e.code,
-        message: e.message,
-    }
-}
 
 /// Where a secret's sealing is bound: the org and the secret's path.
 fn context(org: OrgId, path: &str) -> String {
@@ -63,7 +57,7 @@ impl Configuration<'_> {
 
     /// The document, secrets masked.
     pub async fn get(&self, access: &OrgAccess<perm::ConfigManage>) -> Result<Value> {
-        let stored = self.stored(&access.org().config)?;
+        let stored = stored_config(&access.org().config)?;
         Ok(self.masked(access.org().id, stored))
     }
 
@@ -91,14 +85,6 @@ impl Configuration<'_> {
             Ok(doc)
         })
         .await
-    }
-
-    fn stored(&self, raw: &Value) -> Result<OrgConfig> {
-        if raw.as_object().is_none_or(|o| o.is_empty()) {
-            return Ok(OrgConfig::default());
-        }
-        OrgConfig::parse(raw)
-            .map_err(|e| Error::Internal(format!("stored configuration does not parse: {e}")))
     }
 
     fn masked(&self, org: OrgId, mut config: OrgConfig) -> Value {
@@ -129,10 +115,10 @@ impl Configuration<'_> {
             .lock_org(access.org().id)
             .await?
             .ok_or_else(Error::org_not_found)?;
-        let mut stored = self.stored(&org.config)?;
+        let mut stored = stored_config(&org.config)?;
         let view = self.masked(org.id, stored.clone());
         let doc = build(view.clone())?;
-        let mut next = OrgConfig::parse(&doc).map_err(unprocessable)?;
+        let mut next = OrgConfig::parse(&doc).map_err(Error::unprocessable)?;
         if next.inherit_system_providers != stored.inherit_system_providers
             && !access.is_system_admin()
         {

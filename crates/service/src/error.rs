@@ -50,6 +50,14 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// A well-formed request whose document breaks a rule (422, the rule's code).
+    pub fn unprocessable(e: InvalidInput) -> Self {
+        Error::Unprocessable {
+            code: e.code,
+            message: e.message,
+        }
+    }
+
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
         Self::BadRequest {
             code,

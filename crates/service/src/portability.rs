@@ -35,7 +35,7 @@ use crate::shared::authz::sealed::Sealed as _;
 use crate::shared::authz::{Operator, OrgAccess, OrgRef, Platform, perm};
 use crate::shared::crypto::random_hex;
 use crate::shared::provision::NewOrgInput;
-use crate::shared::secrets::{config_context, is_sealed};
+use crate::shared::secrets::{config_context, is_sealed, stored_config};
 
 /// The document format this server writes and reads.
 pub const EXPORT_VERSION: u64 = 1;
@@ -625,14 +625,6 @@ fn plan_config(raw: &Value) -> Result<OrgConfig> {
         }
     }
     Ok(config)
-}
-
-fn stored_config(raw: &Value) -> Result<OrgConfig> {
-    if raw.as_object().is_none_or(|o| o.is_empty()) {
-        return Ok(OrgConfig::default());
-    }
-    OrgConfig::parse(raw)
-        .map_err(|e| Error::Internal(format!("stored configuration does not parse: {e}")))
 }
 
 // ---- reading every row of a kind ----

@@ -700,6 +700,8 @@ impl Authz<'_> {
             .ok_or_else(not_found)?;
         let (visible, home_role) = match &caller {
             _ if caller.is_system_admin() => (true, None),
+            // The key's own org is the home org (the usual case): nothing more to read.
+            Caller::Service(s) if s.key.org_id == home.id => (true, Some(s.key.role)),
             Caller::Service(s) => {
                 let org = s.key.org_id;
                 let mine = core.store.assistant_in(id, org).await?
@@ -708,7 +710,7 @@ impl Authz<'_> {
                         .org_by_id(org)
                         .await?
                         .is_some_and(|o| !o.is_deleted());
-                (mine, (org == home.id).then_some(s.key.role))
+                (mine, None)
             }
             Caller::User(a) => {
                 let roles = core.store.assistant_roles(id, a.user.id).await?;

@@ -328,10 +328,7 @@ async fn grant(
 
 /// The org's limits from its configuration (none when it has none, or it does not parse).
 pub(crate) fn limits_of(org: &Org) -> orgbase_domain::config::Limits {
-    if org.config.as_object().is_none_or(|o| o.is_empty()) {
-        return Default::default();
-    }
-    orgbase_domain::config::OrgConfig::parse(&org.config)
+    crate::shared::secrets::stored_config(&org.config)
         .map(|c| c.limits)
         .unwrap_or_default()
 }

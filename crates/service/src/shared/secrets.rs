@@ -151,6 +151,17 @@ impl SecretBox {
 
 /// The context a configuration secret is sealed under: its org and its path in the
 /// document (`"<org id>:providers.openai.api_key"`).
+/// An org's stored configuration document (secrets still sealed) as its type: an empty
+/// document is the default one; one that does not parse is a server fault (every write
+/// validated it).
+pub(crate) fn stored_config(raw: &serde_json::Value) -> Result<orgbase_domain::config::OrgConfig> {
+    if raw.as_object().is_none_or(|o| o.is_empty()) {
+        return Ok(Default::default());
+    }
+    orgbase_domain::config::OrgConfig::parse(raw)
+        .map_err(|e| Error::Internal(format!("stored configuration does not parse: {e}")))
+}
+
 pub(crate) fn config_context(org: orgbase_domain::OrgId, path: &str) -> String {
     format!("{org}:{path}")
 }
