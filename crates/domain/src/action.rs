@@ -56,6 +56,8 @@ actions! {
     OrgUpdate = "org.update",
     OrgDelete = "org.delete",
     OrgRestore = "org.restore",
+    OrgSuspend = "org.suspend",
+    OrgReactivate = "org.reactivate",
     OrgTransfer = "org.transfer",
     WorkspaceCreate = "workspace.create",
     ProjectCreate = "project.create",

@@ -321,6 +321,15 @@ list_query!(
     AdminOrgsQuery {
         /// Include soft-deleted organizations.
         include_deleted: Option<bool>,
+        /// Only organizations whose slug or name contains this text.
+        q: Option<String>,
+    }
+);
+list_query!(
+    /// All users: paging and a search.
+    AdminUsersQuery {
+        /// Only users whose e-mail or name contains this text.
+        q: Option<String>,
     }
 );
 list_query!(

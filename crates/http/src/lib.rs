@@ -43,7 +43,14 @@ pub struct HttpOptions {
 }
 
 pub fn app(svc: Services, options: HttpOptions) -> Router {
+    app_with(svc, options, Router::new())
+}
+
+/// The application with more routes beside the API's (the web panels), sharing its
+/// state, limits and observing middleware.
+pub fn app_with(svc: Services, options: HttpOptions, pages: Router<AppState>) -> Router {
     let (router, mut doc) = routes().split_for_parts();
+    let router = router.merge(pages);
     openapi::finish(&mut doc);
     let openapi: Arc<str> = doc.to_json().unwrap_or_default().into();
     let state = AppState {

@@ -63,7 +63,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(acc::logout))
         .routes(routes!(acc::verify_email))
         .routes(routes!(acc::resend_verification))
-        .routes(routes!(acc::me))
+        .routes(routes!(acc::me, acc::update_me))
         .routes(routes!(acc::change_password))
         .routes(routes!(acc::list_api_keys, acc::create_api_key))
         .routes(routes!(acc::delete_api_key))
@@ -134,6 +134,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(adm::admin_list_orgs, adm::admin_create_org))
         .routes(routes!(adm::system_sync))
         .routes(routes!(adm::admin_approve_domain))
+        .routes(routes!(adm::admin_suspend_org))
+        .routes(routes!(adm::admin_reactivate_org))
         .routes(routes!(adm::admin_audit))
 }
 

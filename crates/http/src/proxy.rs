@@ -65,7 +65,8 @@ impl ProxyTrust {
             .map(ProxyTrust)
     }
 
-    fn trusts(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is one of the operator's proxies (whose forwarding headers count).
+    pub fn trusts(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|n| n.contains(ip))
     }
 

@@ -304,7 +304,7 @@ async fn main() -> anyhow::Result<()> {
                 let p = c
                     .services
                     .admin()
-                    .orgs(&c.operator, false, page)
+                    .orgs(&c.operator, false, None, page)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 for o in &p.items {
@@ -707,6 +707,9 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         server::redact(&s.database_url),
         app.store.backend()
     );
+    println!(
+        "  panels:   http://{addr}/  (sign in; /admin for system admins, /org-admin for org admins)"
+    );
     println!("  API:      http://{addr}/api/v1  (OpenAPI document at /api/v1/openapi.json)");
     println!("  health:   http://{addr}/healthz, /readyz, /metrics");
     if !app
@@ -719,7 +722,8 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         println!();
         println!("There is no system admin yet. Create one with");
         println!("  echo 'a-long-password' | orgbase admin create --email you@example.com");
-        println!("or start with ORGBASE_ADMIN_EMAIL and ORGBASE_ADMIN_PASSWORD set.");
+        println!("or start with ORGBASE_ADMIN_EMAIL and ORGBASE_ADMIN_PASSWORD set,");
+        println!("then sign in at http://{addr}/ with that e-mail and password.");
     }
     if app.services.mail().configured() {
         println!(

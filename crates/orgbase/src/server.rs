@@ -73,12 +73,14 @@ pub async fn build_with_clock(
     let trusted_proxies =
         orgbase_http::proxy::ProxyTrust::parse(settings.trusted_proxies.as_deref().unwrap_or(""))
             .map_err(|e| anyhow::anyhow!("ORGBASE_TRUSTED_PROXIES: {e}"))?;
-    let router = orgbase_http::app(
+    let pages = orgbase_web::router(orgbase_web::WebConfig::from_services(services.config()));
+    let router = orgbase_http::app_with(
         services.clone(),
         orgbase_http::HttpOptions {
             trusted_proxies,
             request_timeout: settings.request_timeout(),
         },
+        pages,
     );
     Ok(App {
         services,

@@ -3,10 +3,10 @@
 //! the operator at the console use the same functions (see [`Platform`]).
 
 use orgbase_domain::{
-    AuditAction, AuditEvent, Email, Name, Org, OrgId, Page, PageRequest, Password, Permission,
-    ProjectId, Role, ScopeKind, User, UserId, WorkspaceId,
+    AuditAction, AuditEvent, Email, MailStatus, Name, Org, OrgDomain, OrgId, OrgStatus, OutboxMail,
+    Page, PageRequest, Password, Permission, ProjectId, Role, ScopeKind, User, UserId, WorkspaceId,
 };
-use orgbase_store::{AuditFilter, OrgFilter};
+use orgbase_store::{AuditFilter, OrgFilter, UserFilter};
 use serde_json::json;
 
 use crate::Core;
@@ -61,8 +61,17 @@ pub struct CheckResult {
 pub struct Admin<'a>(pub(crate) &'a Core);
 
 impl Admin<'_> {
-    pub async fn users(&self, _by: &impl Platform, page: PageRequest) -> Result<Page<User>> {
-        Ok(self.0.store.users(page).await?)
+    /// All users, or those whose e-mail or name contains `search`.
+    pub async fn users(
+        &self,
+        _by: &impl Platform,
+        search: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<User>> {
+        let filter = UserFilter {
+            search: search_text(search),
+        };
+        Ok(self.0.store.users(filter, page).await?)
     }
 
     /// Creates a user (no personal org; they join orgs by membership), optionally
@@ -219,13 +228,14 @@ impl Admin<'_> {
         &self,
         _by: &impl Platform,
         include_deleted: bool,
+        search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<Org>> {
-        Ok(self
-            .0
-            .store
-            .all_orgs(OrgFilter { include_deleted }, page)
-            .await?)
+        let filter = OrgFilter {
+            include_deleted,
+            search: search_text(search),
+        };
+        Ok(self.0.store.all_orgs(filter, page).await?)
     }
 
     /// Creates an org for someone (LAMB's "create an organization with its admin").
@@ -249,6 +259,80 @@ impl Admin<'_> {
             .await?;
         change.commit().await?;
         Ok(org)
+    }
+
+    /// Suspends an org (nobody but system admins acts in it; its members stay) or
+    /// reactivates it. The system org is never suspended; a deleted org is not found.
+    /// Asking for the state it is in already changes nothing and records nothing.
+    pub async fn set_suspended(
+        &self,
+        by: &impl Platform,
+        org: &OrgRef,
+        suspended: bool,
+    ) -> Result<Org> {
+        let core = self.0;
+        let found = core
+            .find_org(org)
+            .await?
+            .filter(|o| !o.is_deleted())
+            .ok_or_else(Error::org_not_found)?;
+        if found.is_system && suspended {
+            return Err(Error::conflict(
+                "system_org",
+                "the system organization cannot be suspended",
+            ));
+        }
+        let mut change = core.change(by.audit()).await?;
+        let mut org = change
+            .lock_org(found.id)
+            .await?
+            .filter(|o| !o.is_deleted())
+            .ok_or_else(Error::org_not_found)?;
+        if org.is_suspended() == suspended {
+            return Ok(org);
+        }
+        org.status = if suspended {
+            OrgStatus::Suspended
+        } else {
+            OrgStatus::Active
+        };
+        org.updated_at = core.clock.now();
+        change.update_org(&org).await?;
+        let action = if suspended {
+            AuditAction::OrgSuspend
+        } else {
+            AuditAction::OrgReactivate
+        };
+        change
+            .record(Event::new(action, "org", org.id).org(org.id))
+            .await?;
+        change.commit().await?;
+        Ok(org)
+    }
+
+    /// Pending domain claims of every live org, oldest first, with the org's slug.
+    pub async fn pending_domains(&self, _by: &SystemAdmin) -> Result<Vec<(OrgDomain, String)>> {
+        Ok(self.0.store.pending_domains().await?)
+    }
+
+    /// The mail outbox as a system admin sees it: who, what, and how delivery goes,
+    /// never the links (they are live credentials; only the operator's console shows
+    /// them).
+    pub async fn outbox(
+        &self,
+        _by: &SystemAdmin,
+        status: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<OutboxMail>> {
+        let status = status
+            .filter(|s| !s.is_empty())
+            .map(str::parse::<MailStatus>)
+            .transpose()?;
+        let mut p = self.0.store.outbox(status, page).await?;
+        for m in &mut p.items {
+            m.link_sealed.clear();
+        }
+        Ok(p)
     }
 
     /// Every audit event, newest first, optionally of one org and one action.
@@ -305,8 +389,15 @@ impl Admin<'_> {
             (None, None) => ScopeKind::Org,
         };
         let role = chain.effective(at);
-        let live = user.enabled && !org.is_deleted();
+        let live = user.enabled && !org.is_deleted() && !org.is_suspended();
         let allowed = live && (user.is_system_admin || role.is_some_and(|r| r.allows(permission)));
         Ok(CheckResult { allowed, role })
     }
+}
+
+/// A search box's text: blank is no search; over 100 characters is cut.
+fn search_text(raw: Option<&str>) -> Option<String> {
+    raw.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().take(100).collect())
 }

@@ -83,6 +83,14 @@ impl Error {
         Self::NotFound { code, what }
     }
 
+    /// The org exists and the caller belongs to it, but a system admin suspended it.
+    pub fn org_suspended() -> Self {
+        Error::forbidden(
+            "org_suspended",
+            "this organization is suspended; a system admin can reactivate it",
+        )
+    }
+
     pub fn org_not_found() -> Self {
         Self::not_found("org_not_found", "organization")
     }

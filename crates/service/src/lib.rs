@@ -186,6 +186,11 @@ impl Services {
         &self.core.cfg
     }
 
+    /// Now, by the services' clock (to show, say, whether an invitation has expired).
+    pub fn now(&self) -> orgbase_domain::Timestamp {
+        self.core.clock.now()
+    }
+
     /// Sign-up, login, logout, one-time password links.
     pub fn accounts(&self) -> Accounts<'_> {
         Accounts(&self.core)

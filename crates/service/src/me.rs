@@ -68,6 +68,27 @@ impl Me<'_> {
         change.commit().await
     }
 
+    /// Renames the caller.
+    pub async fn rename(&self, actor: &Actor, name: &str) -> Result<User> {
+        let name = Name::parse(name, "name")?;
+        let mut change = self.0.change(actor.into()).await?;
+        let mut user = change
+            .user_by_id(actor.id())
+            .await?
+            .ok_or(Error::Unauthenticated)?;
+        user.name = name.as_str().to_string();
+        user.updated_at = self.0.clock.now();
+        change.update_user(&user).await?;
+        change
+            .record(
+                Event::new(AuditAction::UserUpdate, "user", user.id)
+                    .details(json!({"changed": ["name"]})),
+            )
+            .await?;
+        change.commit().await?;
+        Ok(user)
+    }
+
     /// Changes the caller's password and ends all their other sessions.
     pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
         let core = self.0;

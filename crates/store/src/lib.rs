@@ -22,8 +22,8 @@ use std::sync::Arc;
 pub use traits::{
     AccessReads, AccessWrites, AssistantFilter, AssistantReads, AssistantWrites, AuditFilter,
     AuditReads, AuditWrites, Commit, Database, HierarchyReads, HierarchyWrites, MailReads,
-    MailWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store, Tx, UserReads,
-    UserWrites,
+    MailWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store, Tx, UserFilter,
+    UserReads, UserWrites,
 };
 
 /// Every storage trait, for code that calls store methods on a generic or concrete

@@ -39,6 +39,11 @@ impl Org {
         self.deleted_at.is_some()
     }
 
+    /// Suspended by a system admin: nobody but system admins acts in it (ADR 0022).
+    pub fn is_suspended(&self) -> bool {
+        self.status == OrgStatus::Suspended
+    }
+
     /// Whether its signup key lets people in now: enabled, and the org is live.
     pub fn accepts_signup_key(&self) -> bool {
         self.signup_enabled && self.is_live()

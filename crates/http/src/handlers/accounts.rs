@@ -163,6 +163,25 @@ pub async fn me(State(s): State<AppState>, Auth(a): Auth) -> ApiResult<Json<MeVi
     }))
 }
 
+/// What a user may change of their own account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatchBody {
+    name: String,
+}
+
+/// Rename yourself.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = MePatchBody,
+    responses((status = 200, body = UserView)))]
+pub async fn update_me(
+    State(s): State<AppState>,
+    Auth(a): Auth,
+    Body(b): Body<MePatchBody>,
+) -> ApiResult<Json<UserView>> {
+    let user = s.svc.me().rename(&a, &b.name).await?;
+    Ok(Json(UserView::from(user)))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {

@@ -11,21 +11,21 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{
-    AdminAuditQuery, AdminAuth, AdminOrgsQuery, Body, CheckAuth, PageQuery, Query,
+    AdminAuditQuery, AdminAuth, AdminOrgsQuery, AdminUsersQuery, Body, CheckAuth, Query,
 };
-use crate::paths::{DomainPath, Params, UserPath, id};
+use crate::paths::{DomainPath, OrgPath, Params, UserPath, id};
 use crate::problem::{ApiResult, Problem};
 use crate::views::{AuditView, CheckView, DomainView, OrgView, PageView, SyncView, UserView, page};
 
 /// All users.
-#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(PageQuery),
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(AdminUsersQuery),
     responses((status = 200, body = PageView<UserView>)))]
 pub async fn admin_list_users(
     State(s): State<AppState>,
     AdminAuth(a): AdminAuth,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<AdminUsersQuery>,
 ) -> ApiResult<Json<PageView<UserView>>> {
-    let p = s.svc.admin().users(&a, q.page()?).await?;
+    let p = s.svc.admin().users(&a, q.q.as_deref(), q.page()?).await?;
     Ok(Json(page(p, UserView::from)))
 }
 
@@ -109,7 +109,12 @@ pub async fn admin_list_orgs(
     let p = s
         .svc
         .admin()
-        .orgs(&a, q.include_deleted.unwrap_or(false), q.page()?)
+        .orgs(
+            &a,
+            q.include_deleted.unwrap_or(false),
+            q.q.as_deref(),
+            q.page()?,
+        )
         .await?;
     Ok(Json(page(p, |o| OrgView::new(o, None))))
 }
@@ -207,6 +212,40 @@ pub async fn check(
         allowed: r.allowed,
         role: r.role,
     }))
+}
+
+/// Suspend an organization: until it is reactivated, nobody but system admins acts in
+/// it (its members and service keys get 403 `org_suspended`, permission checks answer
+/// not allowed, nobody joins). The system organization cannot be suspended.
+#[utoipa::path(post, path = "/api/v1/admin/orgs/{org}/suspend", tag = "admin",
+    params(OrgPath), responses((status = 200, body = OrgView)))]
+pub async fn admin_suspend_org(
+    State(s): State<AppState>,
+    AdminAuth(a): AdminAuth,
+    Params(p): Params<OrgPath>,
+) -> ApiResult<Json<OrgView>> {
+    let org = s
+        .svc
+        .admin()
+        .set_suspended(&a, &OrgRef::parse(&p.org), true)
+        .await?;
+    Ok(Json(OrgView::new(org, None)))
+}
+
+/// Reactivate a suspended organization.
+#[utoipa::path(post, path = "/api/v1/admin/orgs/{org}/reactivate", tag = "admin",
+    params(OrgPath), responses((status = 200, body = OrgView)))]
+pub async fn admin_reactivate_org(
+    State(s): State<AppState>,
+    AdminAuth(a): AdminAuth,
+    Params(p): Params<OrgPath>,
+) -> ApiResult<Json<OrgView>> {
+    let org = s
+        .svc
+        .admin()
+        .set_suspended(&a, &OrgRef::parse(&p.org), false)
+        .await?;
+    Ok(Json(OrgView::new(org, None)))
 }
 
 /// Approve an organization's pending domain claim (instead of its DNS proof).

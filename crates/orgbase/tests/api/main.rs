@@ -30,6 +30,7 @@ mod rotate;
 mod schema;
 mod service_keys;
 mod smtp;
+mod web;
 
 use std::process::ExitCode;
 
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         rotate::TESTS,
         schema::TESTS,
         service_keys::TESTS,
+        web::TESTS,
     ];
     let trials = modules
         .iter()

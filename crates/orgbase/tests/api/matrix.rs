@@ -246,6 +246,7 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/auth/password-reset", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email})))),
     route("POST", "/api/v1/auth/logout", SignedIn, Make::OwnSession),
     route("GET", "/api/v1/me", SignedIn, NO_BODY),
+    route("PATCH", "/api/v1/me", SignedIn, Make::Body(|_, n| Some(json!({"name": format!("Renamed {n}")})))),
     route("POST", "/api/v1/me/password", SignedIn, Make::OwnPassword),
     route("GET", "/api/v1/me/api-keys", SignedIn, NO_BODY),
     route("POST", "/api/v1/me/api-keys", SignedIn, Make::Body(|_, n| Some(json!({"name": format!("key {n}")})))),
@@ -325,6 +326,8 @@ static ROUTES: &[Route] = &[
     route("POST", "/api/v1/admin/orgs", Need::SystemAdmin, Make::Body(|fx, n| Some(json!({"name": format!("Admin Created {n}"), "owner_email": fx.carol_email})))),
     route("POST", "/api/v1/admin/system/sync", Need::SystemAdmin, NO_BODY),
     route("POST", "/api/v1/admin/orgs/{org}/domains/{domain}/approve", Need::SystemAdmin, Make::Domain),
+    route("POST", "/api/v1/admin/orgs/{org}/suspend", Need::SystemAdmin, Make::FreshOrg { deleted: false, body: |_, _| None }),
+    route("POST", "/api/v1/admin/orgs/{org}/reactivate", Need::SystemAdmin, Make::FreshOrg { deleted: false, body: |_, _| None }),
     route("GET", "/api/v1/admin/audit", Need::SystemAdmin, NO_BODY),
 ];
 

@@ -12,7 +12,136 @@ pub const TESTS: &[Test] = &[
     story!(transfer_ownership),
     story!(audit_trail),
     story!(admins_create_orgs_for_others),
+    story!(a_suspended_org_is_frozen_until_reactivated),
 ];
+
+/// A system admin suspends an org: its members and keys are refused with 403
+/// `org_suspended`, permission checks answer no, nobody joins; the system admin still
+/// sees it; reactivating restores everything. The system org cannot be suspended.
+async fn a_suspended_org_is_frozen_until_reactivated(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let admin = app.admin_token().await;
+    let owner = app.signup("frozen-owner@example.com", "Owner").await;
+    let member = app.signup("frozen-member@example.com", "Member").await;
+    app.add_to_org(&owner.org_slug, &member.id, "editor").await;
+    let org = format!("/api/v1/orgs/{}", owner.org_slug);
+    let (st, key) = app
+        .post(
+            &format!("{org}/api-keys"),
+            &owner.token,
+            json!({"name": "k", "scopes": ["check"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{key}");
+    let key = s(&key["token"]);
+    let (st, inv) = app
+        .post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "frozen-guest@example.com"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{inv}");
+
+    let suspend = format!("/api/v1/admin/orgs/{}/suspend", owner.org_slug);
+    problem(
+        &app.post(&suspend, &owner.token, json!({})).await,
+        403,
+        "system_admin_required",
+    );
+    let (st, o) = app.post(&suspend, &admin, json!({})).await;
+    assert_eq!(st, 200, "{o}");
+    assert_eq!(o["status"], "suspended");
+    // Twice is once: no second event.
+    assert_eq!(app.post(&suspend, &admin, json!({})).await.0, 200);
+
+    for who in [&owner.token, &member.token, &key] {
+        problem(&app.get(&org, who).await, 403, "org_suspended");
+        problem(
+            &app.get(&format!("{org}/members"), who).await,
+            403,
+            "org_suspended",
+        );
+    }
+    problem(
+        &app.post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "x@example.com"}),
+        )
+        .await,
+        403,
+        "org_suspended",
+    );
+    // Members still see that they belong to it, and in what state.
+    let (_, mine) = app.get("/api/v1/orgs", &member.token).await;
+    let listed: Vec<_> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["slug"] == json!(owner.org_slug))
+        .map(|o| s(&o["status"]))
+        .collect();
+    assert_eq!(listed, ["suspended"], "{mine}");
+    // Platforms are told no.
+    let ask = json!({"user_id": member.id, "permission": "org.read", "org": owner.org_slug});
+    let (st, answer) = app.post("/api/v1/check", &admin, ask.clone()).await;
+    assert_eq!(st, 200, "{answer}");
+    assert_eq!(answer["allowed"], false, "{answer}");
+    // Nobody joins: the invitation cannot be accepted.
+    let guest = app.signup("frozen-guest@example.com", "Guest").await;
+    let token = app
+        .mailed_token("frozen-guest@example.com", "invitation")
+        .await
+        .expect("the invitation's mail");
+    let got = app
+        .post(
+            "/api/v1/invitations/accept",
+            &guest.token,
+            json!({"token": token}),
+        )
+        .await;
+    problem(&got, 409, "org_suspended");
+    // A system admin still reaches it.
+    assert_eq!(app.get(&org, &admin).await.0, 200);
+    // The system org is never suspended.
+    problem(
+        &app.post("/api/v1/admin/orgs/system/suspend", &admin, json!({}))
+            .await,
+        409,
+        "system_org",
+    );
+    problem(
+        &app.post("/api/v1/admin/orgs/no-such-org/suspend", &admin, json!({}))
+            .await,
+        404,
+        "org_not_found",
+    );
+
+    let (st, o) = app
+        .post(
+            &format!("/api/v1/admin/orgs/{}/reactivate", owner.org_slug),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200, "{o}");
+    assert_eq!(o["status"], "active");
+    for who in [&owner.token, &member.token, &key] {
+        assert_eq!(app.get(&org, who).await.0, 200);
+    }
+    let (_, answer) = app.post("/api/v1/check", &admin, ask).await;
+    assert_eq!(answer["allowed"], true, "{answer}");
+    let (_, audit) = app.get(&format!("{org}/audit"), &owner.token).await;
+    let actions: Vec<String> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(&e["action"]))
+        .filter(|a| a.starts_with("org.s") || a.starts_with("org.r"))
+        .collect();
+    assert_eq!(actions, ["org.reactivate", "org.suspend"], "{audit}");
+}
 
 async fn create_read_update(b: Backend) {
     let Some(app) = spawn(b).await else { return };

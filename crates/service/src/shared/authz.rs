@@ -721,6 +721,9 @@ impl Authz<'_> {
         if !visible || (home.is_deleted() && !caller.is_system_admin()) {
             return Err(not_found());
         }
+        if home.is_suspended() && !caller.is_system_admin() {
+            return Err(Error::org_suspended());
+        }
         let allowed = match P::P {
             Permission::AssistantsRead => true,
             Permission::AssistantsEditOwn => may_edit(&caller, home_role, &assistant),
@@ -901,6 +904,9 @@ fn access_from<P: Perm>(
     if org.is_deleted() && P::P != Permission::OrgRestore && !system_admin {
         return Err(Error::org_not_found());
     }
+    if org.is_suspended() && !system_admin {
+        return Err(Error::org_suspended());
+    }
     check(&caller, role, P::P)?;
     Ok(OrgAccess {
         caller,
@@ -915,6 +921,9 @@ fn access_from<P: Perm>(
 fn service_access<P: Perm>(service: ServiceActor, org: Org, r: &OrgRef) -> Result<OrgAccess<P>> {
     if org.id != service.key.org_id || !r.names(&org) || org.is_deleted() {
         return Err(Error::org_not_found());
+    }
+    if org.is_suspended() {
+        return Err(Error::org_suspended());
     }
     let role = Some(service.key.role);
     let caller = Caller::Service(service);

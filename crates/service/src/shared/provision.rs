@@ -153,6 +153,12 @@ impl Core {
         org: &Org,
         user: UserId,
     ) -> Result<()> {
+        if org.is_suspended() {
+            return Err(Error::conflict(
+                "org_suspended",
+                "the organization is suspended: nobody joins it until it is reactivated",
+            ));
+        }
         let Some(max) = limits_of(org).max_members else {
             return Ok(());
         };

@@ -90,6 +90,7 @@ impl System<'_> {
                 .all_orgs(
                     OrgFilter {
                         include_deleted: true,
+                        search: None,
                     },
                     page,
                 )

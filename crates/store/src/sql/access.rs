@@ -61,6 +61,25 @@ pub(crate) async fn domains_of(c: &mut DbConn, org: OrgId) -> Result<Vec<OrgDoma
     rows.iter().map(domain_from).collect()
 }
 
+pub(crate) async fn pending_domains(c: &mut DbConn) -> Result<Vec<(OrgDomain, String)>> {
+    let sql = format!(
+        "SELECT {DOMAIN_COLS}, \
+         (SELECT o.slug FROM orgs o WHERE o.id = org_domains.org_id) AS org_slug \
+         FROM org_domains WHERE status = 'pending' AND EXISTS \
+         (SELECT 1 FROM orgs o WHERE o.id = org_domains.org_id AND o.deleted_at IS NULL) \
+         ORDER BY created_at, domain LIMIT 200"
+    );
+    let rows = sqlx::query(&sql).fetch_all(c).await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                domain_from(r)?,
+                sqlx::Row::try_get::<String, _>(r, "org_slug")?,
+            ))
+        })
+        .collect()
+}
+
 pub(crate) async fn invitation(c: &mut DbConn, id: InvitationId) -> Result<Option<Invitation>> {
     invitation_where_id(c, id, "").await
 }
@@ -199,6 +218,7 @@ reads!(AccessReads {
     fn verified_domain(&self, name: &str) -> Option<OrgDomain>;
     fn domain_claim(&self, org: OrgId, name: &str) -> Option<OrgDomain>;
     fn domains_of(&self, org: OrgId) -> Vec<OrgDomain>;
+    fn pending_domains(&self) -> Vec<(OrgDomain, String)>;
     fn invitation(&self, id: InvitationId) -> Option<Invitation>;
     fn invitation_by_token(&self, token_hash: &str) -> Option<Invitation>;
     fn invitations_of(&self, org: OrgId, status: Option<InvitationStatus>, now: Timestamp, page: PageRequest) -> Page<Invitation>;

@@ -50,6 +50,21 @@ pub(crate) mod rows;
 pub(crate) mod users;
 
 /// A connection of this backend.
+/// A `LIKE` pattern (with `ESCAPE '\'`) for "contains `text`", lower-cased to match
+/// `LOWER(column)`: the text's own `%`, `_` and `\` match only themselves.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.trim().to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
 pub(crate) type DbConn = <Db as sqlx::Database>::Connection;
 type DbTx = sqlx::Transaction<'static, Db>;
 

@@ -8,6 +8,7 @@ use sqlx::Row;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use super::contains_pattern;
 use super::rows::{
     ORG_COLS, ORG_COLS_PREFIXED, ORG_PREFIXED, USER_COLS, after, my_membership, org_from,
     org_from_names, overfetch, parsed, user_from,
@@ -156,12 +157,14 @@ pub(crate) async fn all_orgs(
 ) -> Result<Page<Org>> {
     let sql = format!(
         "SELECT {ORG_COLS} FROM orgs o WHERE o.id > $1 AND ($2 OR o.deleted_at IS NULL) \
+         AND ($4 IS NULL OR LOWER(o.slug) LIKE $4 ESCAPE '\\' OR LOWER(o.name) LIKE $4 ESCAPE '\\') \
          ORDER BY o.id LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(after(page))
         .bind(filter.include_deleted)
         .bind(overfetch(page))
+        .bind(filter.search.as_deref().map(contains_pattern))
         .fetch_all(c)
         .await?;
     let items = rows.iter().map(org_from).collect::<Result<Vec<_>>>()?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::rows::{DbRow, USER_COLS, after, overfetch, ts_opt, user_from};
 use super::{DbConn, LOCK_SUFFIX, SqlTx};
-use crate::Result;
+use crate::{Result, UserFilter};
 
 pub(crate) async fn user_by_id(c: &mut DbConn, id: UserId) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
@@ -60,11 +60,20 @@ pub(crate) async fn password_hash(c: &mut DbConn, user: UserId) -> Result<Option
     Ok(hash.flatten().map(PasswordHash::from_phc))
 }
 
-pub(crate) async fn users(c: &mut DbConn, page: PageRequest) -> Result<Page<User>> {
-    let sql = format!("SELECT {USER_COLS} FROM users u WHERE u.id > $1 ORDER BY u.id LIMIT $2");
+pub(crate) async fn users(
+    c: &mut DbConn,
+    filter: UserFilter,
+    page: PageRequest,
+) -> Result<Page<User>> {
+    let sql = format!(
+        "SELECT {USER_COLS} FROM users u WHERE u.id > $1 \
+         AND ($3 IS NULL OR LOWER(u.email) LIKE $3 ESCAPE '\\' OR LOWER(u.name) LIKE $3 ESCAPE '\\') \
+         ORDER BY u.id LIMIT $2"
+    );
     let rows = sqlx::query(&sql)
         .bind(after(page))
         .bind(overfetch(page))
+        .bind(filter.search.as_deref().map(super::contains_pattern))
         .fetch_all(c)
         .await?;
     let items = rows.iter().map(user_from).collect::<Result<Vec<_>>>()?;
@@ -147,7 +156,7 @@ reads!(UserReads {
     fn user_by_email(&self, email: &Email) -> Option<User>;
     fn credentials_by_email(&self, email: &Email) -> Option<(User, Option<PasswordHash>)>;
     fn password_hash(&self, user: UserId) -> Option<PasswordHash>;
-    fn users(&self, page: PageRequest) -> Page<User>;
+    fn users(&self, filter: UserFilter, page: PageRequest) -> Page<User>;
     fn count_system_admins(&self) -> i64;
     fn orgless_verified_users_in(&self, domain: &str) -> Vec<User>;
     fn session_user(&self, token_hash: &str, now: Timestamp) -> Option<SessionAuth>;

@@ -17,6 +17,9 @@ pub trait AccessReads: Send + Sync {
     /// This org's claim of this domain, pending or verified.
     async fn domain_claim(&self, org: OrgId, domain: &str) -> Result<Option<OrgDomain>>;
     async fn domains_of(&self, org: OrgId) -> Result<Vec<OrgDomain>>;
+    /// Pending domain claims of live orgs with the org's slug, oldest first (at most
+    /// 200: what a system admin has to look at).
+    async fn pending_domains(&self) -> Result<Vec<(OrgDomain, String)>>;
     async fn invitation(&self, id: InvitationId) -> Result<Option<Invitation>>;
     async fn invitation_by_token(&self, token_hash: &str) -> Result<Option<Invitation>>;
     /// Invitations of an org by status. A pending invitation past its expiry counts as

@@ -34,7 +34,7 @@ pub use audit::{AuditFilter, AuditReads, AuditWrites};
 pub use hierarchy::{HierarchyReads, HierarchyWrites};
 pub use mail::{MailReads, MailWrites};
 pub use orgs::{OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites};
-pub use users::{UserReads, UserWrites};
+pub use users::{UserFilter, UserReads, UserWrites};
 
 use crate::{Result, dump};
 

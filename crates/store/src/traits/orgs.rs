@@ -16,9 +16,11 @@ pub enum OrgKey<'a> {
 }
 
 /// Which orgs an admin listing shows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct OrgFilter {
     pub include_deleted: bool,
+    /// Only orgs whose slug or name contains this text (case-insensitive for ASCII).
+    pub search: Option<String>,
 }
 
 /// An org with the caller's org role and membership status, if they have one.

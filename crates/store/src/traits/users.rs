@@ -8,6 +8,13 @@ use orgbase_domain::{
 
 use crate::Result;
 
+/// Which users an admin listing shows.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Only users whose e-mail or name contains this text (case-insensitive for ASCII).
+    pub search: Option<String>,
+}
+
 #[async_trait]
 pub trait UserReads: Send + Sync {
     async fn user_by_id(&self, id: UserId) -> Result<Option<User>>;
@@ -20,7 +27,7 @@ pub trait UserReads: Send + Sync {
     ) -> Result<Option<(User, Option<PasswordHash>)>>;
     /// The user's password hash (to check the current password before changing it).
     async fn password_hash(&self, user: UserId) -> Result<Option<PasswordHash>>;
-    async fn users(&self, page: PageRequest) -> Result<Page<User>>;
+    async fn users(&self, filter: UserFilter, page: PageRequest) -> Result<Page<User>>;
     /// Enabled system admins.
     async fn count_system_admins(&self) -> Result<i64>;
     /// Enabled users with a proven address in the domain (or a subdomain) who belong to

@@ -210,6 +210,7 @@ async fn orgs_as_seen_by_members_and_admins(s: Arc<dyn Store>) {
         .all_orgs(
             OrgFilter {
                 include_deleted: true,
+                search: None,
             },
             PageRequest::first(50),
         )

@@ -46,10 +46,22 @@ async fn create_read_update_a_user(s: Arc<dyn Store>) {
     // Disabled admins do not count.
     assert_eq!(s.count_system_admins().await.unwrap(), 0);
     let page = s
-        .users(orgbase_domain::PageRequest::first(10))
+        .users(Default::default(), orgbase_domain::PageRequest::first(10))
         .await
         .unwrap();
     assert_eq!(page.items.len(), 1);
+    // Searching: a part of the address or the name, any case; LIKE's own wildcards
+    // match only themselves.
+    let search = |q: &str| orgbase_store::UserFilter {
+        search: Some(q.to_string()),
+    };
+    for (q, n) in [("EXAMPLE", 1), ("ada l", 1), ("zz", 0), ("%", 0), ("_", 0)] {
+        let page = s
+            .users(search(q), orgbase_domain::PageRequest::first(10))
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), n, "search {q:?}");
+    }
 }
 
 async fn a_taken_email_is_refused_and_the_tx_goes_on(s: Arc<dyn Store>) {

@@ -1,0 +1,130 @@
+//! The pages, one module per area: `auth` (sign-in, sign-up, links from mails),
+//! `account` (the user's own account), `admin` (system admins), `org_admin` (org
+//! admins). Every route is listed here.
+
+mod account;
+mod admin;
+mod auth;
+mod org_admin;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use orgbase_domain::{Role, Scope, Timestamp};
+use orgbase_http::AppState;
+
+use crate::render::see_other;
+use crate::session::Page;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/assets/style.css", get(style))
+        .route("/assets/app.js", get(script))
+        .merge(auth::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+        .merge(org_admin::routes())
+}
+
+/// `/`: signed-in users go to the panel they can use, others to sign in.
+async fn home(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    Page(ctx): Page,
+) -> Response {
+    let Some(actor) = &ctx.actor else {
+        return see_other(&ctx, "/sign-in");
+    };
+    if actor.is_system_admin() {
+        return see_other(&ctx, "/admin");
+    }
+    let administers = match s.svc.me().show(actor).await {
+        Ok(me) => me
+            .memberships
+            .iter()
+            .any(|(m, _)| matches!(m.scope, Scope::Org(_)) && m.role >= Role::Admin),
+        Err(_) => false,
+    };
+    see_other(
+        &ctx,
+        if administers {
+            "/org-admin"
+        } else {
+            "/account"
+        },
+    )
+}
+
+fn asset(kind: &'static str, body: &'static str) -> Response {
+    let mut res = (StatusCode::OK, body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    res
+}
+
+async fn style() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/style.css"),
+    )
+}
+
+async fn script() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js"),
+    )
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q.trim_start_matches('=').to_string())
+        .unwrap_or_default()
+}
+
+/// Where to go after signing in: only a path on this server (never `//elsewhere`).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        _ => "/",
+    }
+}
+
+/// A time for people: `2026-12-01 20:31 UTC`.
+pub fn when(t: &Timestamp) -> String {
+    let s = t.to_rfc3339();
+    match (s.get(..10), s.get(11..16)) {
+        (Some(d), Some(hm)) => format!("{d} {hm} UTC"),
+        _ => s,
+    }
+}
+
+/// An optional time; "never" when absent.
+pub fn when_opt(t: &Option<Timestamp>) -> String {
+    t.as_ref().map_or_else(|| "never".to_string(), when)
+}
+
+/// The link to the next page of a list, keeping the list's filters.
+pub fn next_link(
+    base: &str,
+    filters: &[(&str, &str)],
+    cursor: Option<uuid::Uuid>,
+) -> Option<String> {
+    let cursor = cursor?;
+    let mut q: Vec<(&str, String)> = filters
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| (*k, v.to_string()))
+        .collect();
+    q.push(("cursor", cursor.to_string()));
+    Some(format!(
+        "{base}?{}",
+        serde_urlencoded::to_string(&q).unwrap_or_default()
+    ))
+}
