@@ -326,6 +326,13 @@ list_query!(
     }
 );
 list_query!(
+    /// Members of a scope: paging and a search.
+    MemberQuery {
+        /// Only members whose e-mail or name contains this text.
+        q: Option<String>,
+    }
+);
+list_query!(
     /// All users: paging and a search.
     AdminUsersQuery {
         /// Only users whose e-mail or name contains this text.

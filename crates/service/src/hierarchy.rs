@@ -127,12 +127,21 @@ impl Hierarchy<'_> {
         Ok(p)
     }
 
+    /// Members of the scope, or those whose e-mail or name contains `search`.
     pub async fn members(
         &self,
         access: &ScopeAccess<perm::MembersRead>,
+        search: Option<&str>,
         page: PageRequest,
     ) -> Result<Page<Member>> {
-        Ok(self.0.store.members(access.scope(), page).await?)
+        let store = &self.0.store;
+        Ok(match search.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => {
+                let s: String = s.chars().take(100).collect();
+                store.search_members(access.scope(), &s, page).await?
+            }
+            None => store.members(access.scope(), page).await?,
+        })
     }
 
     /// Adds an existing user to a scope. Org membership comes from invitations; adding

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::extract::{Body, OrgAuth, PageQuery, Query, ScopeAuth};
+use crate::extract::{Body, MemberQuery, OrgAuth, PageQuery, Query, ScopeAuth};
 use crate::paths::{
     OrgMemberPath, OrgPath, Params, ProjectMemberPath, ProjectPath, WorkspaceMemberPath,
     WorkspacePath, id,
@@ -104,8 +104,16 @@ pub struct RoleBody {
 type MemberPage = ApiResult<Json<PageView<MemberView>>>;
 type Created = ApiResult<(StatusCode, Json<MemberView>)>;
 
-async fn members(s: AppState, access: ScopeAccess<perm::MembersRead>, q: PageQuery) -> MemberPage {
-    let list = s.svc.hierarchy().members(&access, q.page()?).await?;
+async fn members(
+    s: AppState,
+    access: ScopeAccess<perm::MembersRead>,
+    q: MemberQuery,
+) -> MemberPage {
+    let list = s
+        .svc
+        .hierarchy()
+        .members(&access, q.q.as_deref(), q.page()?)
+        .await?;
     Ok(Json(page(list, MemberView::from)))
 }
 
@@ -148,11 +156,11 @@ async fn remove(
 
 /// Members of the organization.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "members",
-    params(OrgPath, PageQuery), responses((status = 200, body = PageView<MemberView>)))]
+    params(OrgPath, MemberQuery), responses((status = 200, body = PageView<MemberView>)))]
 pub async fn list_org_members(
     State(s): State<AppState>,
     ScopeAuth(access): ScopeAuth<perm::MembersRead>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<MemberQuery>,
 ) -> MemberPage {
     members(s, access, q).await
 }
@@ -193,11 +201,11 @@ pub async fn remove_org_member(
 
 /// Members of a workspace.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/workspaces/{ws}/members", tag = "members",
-    params(WorkspacePath, PageQuery), responses((status = 200, body = PageView<MemberView>)))]
+    params(WorkspacePath, MemberQuery), responses((status = 200, body = PageView<MemberView>)))]
 pub async fn list_workspace_members(
     State(s): State<AppState>,
     ScopeAuth(access): ScopeAuth<perm::MembersRead>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<MemberQuery>,
 ) -> MemberPage {
     members(s, access, q).await
 }
@@ -241,12 +249,12 @@ pub async fn remove_workspace_member(
 
 /// Members of a project.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/workspaces/{ws}/projects/{project}/members",
-    tag = "members", params(ProjectPath, PageQuery),
+    tag = "members", params(ProjectPath, MemberQuery),
     responses((status = 200, body = PageView<MemberView>)))]
 pub async fn list_project_members(
     State(s): State<AppState>,
     ScopeAuth(access): ScopeAuth<perm::MembersRead>,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<MemberQuery>,
 ) -> MemberPage {
     members(s, access, q).await
 }

@@ -9,7 +9,66 @@ use crate::story;
 pub const TESTS: &[Test] = &[
     story!(workspace_and_project_memberships),
     story!(schema_enforces_membership_rules),
+    story!(members_are_searched_by_email_or_name),
 ];
+
+/// `?q=` narrows a member list to those whose e-mail or name contains the text, in
+/// any case, with LIKE's wildcards taken literally; paging still works.
+async fn members_are_searched_by_email_or_name(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let owner = app.signup("search-owner@example.com", "Owner").await;
+    for (email, name) in [
+        ("ada.lovelace@example.com", "Ada Lovelace"),
+        ("grace@example.com", "Grace Hopper"),
+        ("ada_b@example.com", "Ada Byron"),
+    ] {
+        let u = app.signup(email, name).await;
+        app.add_to_org(&owner.org_id, &u.id, "viewer").await;
+    }
+    let members = format!("/api/v1/orgs/{}/members", owner.org_id);
+    let emails = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| s(&m["email"]))
+            .collect()
+    };
+    let (st, all) = app.get(&members, &owner.token).await;
+    assert_eq!(st, 200, "{all}");
+    assert_eq!(emails(&all).len(), 4);
+    let (_, ada) = app.get(&format!("{members}?q=ADA"), &owner.token).await;
+    let mut found = emails(&ada);
+    found.sort();
+    assert_eq!(
+        found,
+        ["ada.lovelace@example.com", "ada_b@example.com"],
+        "{ada}"
+    );
+    let (_, hopper) = app.get(&format!("{members}?q=hopper"), &owner.token).await;
+    assert_eq!(emails(&hopper), ["grace@example.com"]);
+    let (_, underscore) = app.get(&format!("{members}?q=ada_"), &owner.token).await;
+    assert_eq!(
+        emails(&underscore),
+        ["ada_b@example.com"],
+        "_ is not a wildcard"
+    );
+    let (_, none) = app.get(&format!("{members}?q=%25"), &owner.token).await;
+    assert!(emails(&none).is_empty(), "% is not a wildcard: {none}");
+    let (_, first) = app
+        .get(&format!("{members}?q=ada&limit=1"), &owner.token)
+        .await;
+    assert_eq!(emails(&first).len(), 1);
+    let cursor = s(&first["next_cursor"]);
+    let (_, second) = app
+        .get(
+            &format!("{members}?q=ada&limit=1&cursor={cursor}"),
+            &owner.token,
+        )
+        .await;
+    assert_eq!(emails(&second).len(), 1);
+    assert_ne!(emails(&first), emails(&second));
+}
 
 async fn workspace_and_project_memberships(b: Backend) {
     let Some(app) = spawn(b).await else { return };

@@ -552,6 +552,25 @@ async fn admins_create_orgs_for_others(b: Backend) {
         slugs.contains(&"system".to_string()) && slugs.contains(&"odense-kommune".to_string()),
         "{slugs:?}"
     );
+    // Searching names and slugs, any case; users by e-mail or name.
+    let (_, found) = app.get("/api/v1/admin/orgs?q=ODENSE", &admin).await;
+    let found: Vec<String> = found["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| s(&o["slug"]))
+        .collect();
+    assert_eq!(found, ["odense-kommune"]);
+    let (_, found) = app.get("/api/v1/admin/orgs?q=kommune%20x", &admin).await;
+    assert!(found["items"].as_array().unwrap().is_empty(), "{found}");
+    let (_, users) = app.get("/api/v1/admin/users?q=U%40EXAMPLE", &admin).await;
+    let users: Vec<String> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| s(&u["email"]))
+        .collect();
+    assert_eq!(users, ["u@example.com"]);
     // Deleted orgs only with include_deleted.
     assert_eq!(
         app.delete("/api/v1/orgs/odense-kommune", &admin).await.0,

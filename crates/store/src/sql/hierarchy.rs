@@ -129,6 +129,17 @@ pub(crate) async fn members(
     super::super::members_page(c, scope, page).await
 }
 
+/// Members whose e-mail or name contains `search` (any case, for ASCII): plain rows on
+/// both backends (a search is rare; the unfiltered list keeps its fast path).
+pub(crate) async fn search_members(
+    c: &mut DbConn,
+    scope: Scope,
+    search: &str,
+    page: PageRequest,
+) -> Result<Page<Member>> {
+    member_rows_where(c, scope, Some(search), page).await
+}
+
 /// Members as plain rows (PostgreSQL streams them cheaply; SQLite pages members through
 /// `sqlite::members_page` instead, one row per page).
 #[allow(dead_code)]
@@ -137,18 +148,34 @@ pub(crate) async fn member_rows(
     scope: Scope,
     page: PageRequest,
 ) -> Result<Page<Member>> {
+    member_rows_where(c, scope, None, page).await
+}
+
+async fn member_rows_where(
+    c: &mut DbConn,
+    scope: Scope,
+    search: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<Member>> {
     let (table, key) = scope_table(scope);
+    let filter = if search.is_some() {
+        "AND (LOWER(u.email) LIKE $4 ESCAPE '\\' OR LOWER(u.name) LIKE $4 ESCAPE '\\') "
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT {MEMBER_COLS}, u.email AS member_email, u.name AS member_name \
          FROM {table} m JOIN users u ON u.id = m.user_id \
-         WHERE m.{key} = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3"
+         WHERE m.{key} = $1 AND m.user_id > $2 {filter}ORDER BY m.user_id LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
+    let mut q = sqlx::query(&sql)
         .bind(scope.uuid())
         .bind(after(page))
-        .bind(overfetch(page))
-        .fetch_all(c)
-        .await?;
+        .bind(overfetch(page));
+    if let Some(s) = search {
+        q = q.bind(super::contains_pattern(s));
+    }
+    let rows = q.fetch_all(c).await?;
     let items = rows
         .iter()
         .map(|r| {
@@ -192,6 +219,7 @@ reads!(HierarchyReads {
     fn membership(&self, scope: Scope, user: UserId) -> Option<Membership>;
     fn role_chain(&self, user: UserId, org: OrgId, workspace: Option<WorkspaceId>, project: Option<ProjectId>) -> RoleChain;
     fn members(&self, scope: Scope, page: PageRequest) -> Page<Member>;
+    fn search_members(&self, scope: Scope, search: &str, page: PageRequest) -> Page<Member>;
     fn memberships_of(&self, user: UserId) -> Vec<(Membership, Slug)>;
 });
 

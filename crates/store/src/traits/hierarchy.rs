@@ -26,6 +26,13 @@ pub trait HierarchyReads: Send + Sync {
     ) -> Result<RoleChain>;
     /// Members of a scope, paged by user id.
     async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>>;
+    /// Members of a scope whose e-mail or name contains `search`, paged by user id.
+    async fn search_members(
+        &self,
+        scope: Scope,
+        search: &str,
+        page: PageRequest,
+    ) -> Result<Page<Member>>;
     /// The user's active org memberships in orgs that are not deleted (for `GET /me`).
     async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>>;
 }

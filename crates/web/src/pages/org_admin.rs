@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use orgbase_domain::config::OrgConfig;
 use orgbase_domain::{
     ApiKeyId, Assistant, AssistantId, Invitation, InvitationId, Member, Org, OrgApiKey, OrgDomain,
-    OrgId, PageRequest, ProjectId, Role, Scope, UserId, Workspace, WorkspaceId,
+    OrgId, PageRequest, Project, ProjectId, Role, Scope, UserId, Workspace, WorkspaceId,
 };
 use orgbase_http::AppState;
 use orgbase_service::authz::perm;
@@ -195,6 +195,7 @@ async fn dashboard(
 struct MembersQuery {
     workspace: Option<String>,
     project: Option<String>,
+    q: Option<String>,
     cursor: Option<String>,
 }
 
@@ -209,6 +210,9 @@ struct MembersPage<'a> {
     scope_query: String,
     workspaces: Vec<Workspace>,
     selected_ws: String,
+    projects: Vec<Project>,
+    selected_project: String,
+    q: String,
     members: Vec<Member>,
     grantable: Vec<&'static str>,
     paged: bool,
@@ -264,7 +268,7 @@ async fn render_members(
     let p = match s
         .svc
         .hierarchy()
-        .members(&access, page_of(q.cursor.as_deref()))
+        .members(&access, q.q.as_deref(), page_of(q.cursor.as_deref()))
         .await
     {
         Ok(p) => p,
@@ -294,6 +298,37 @@ async fn render_members(
             .unwrap_or_default(),
         Err(_) => Vec::new(),
     };
+    // The projects of the chosen workspace, to narrow the scope further.
+    let projects = match access.workspace() {
+        Some(w) => {
+            let at = ScopePath {
+                workspace: Some(w.id),
+                project: None,
+            };
+            match s
+                .svc
+                .authz()
+                .scope::<perm::ProjectsRead>(token, &OrgRef::Id(org.id), at, ctx.origin.clone())
+                .await
+            {
+                Ok(pa) => s
+                    .svc
+                    .hierarchy()
+                    .projects(
+                        &pa,
+                        PageRequest {
+                            after: None,
+                            limit: 200,
+                        },
+                    )
+                    .await
+                    .map(|p| p.items)
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            }
+        }
+        None => Vec::new(),
+    };
     let scope_name = match (access.workspace(), access.project()) {
         (_, Some(p)) => format!("project {}", p.name),
         (Some(w), None) => format!("workspace {}", w.name),
@@ -301,8 +336,9 @@ async fn render_members(
     };
     let ws = q.workspace.as_deref().unwrap_or("");
     let pr = q.project.as_deref().unwrap_or("");
+    let search = q.q.as_deref().unwrap_or("");
     let base = format!("/org-admin/{}/members", org.slug);
-    let filters = [("workspace", ws), ("project", pr)];
+    let filters = [("workspace", ws), ("project", pr), ("q", search)];
     let page = MembersPage {
         ctx,
         section: "members",
@@ -311,6 +347,9 @@ async fn render_members(
         scope_query: scope_query(q),
         workspaces,
         selected_ws: ws.to_string(),
+        projects,
+        selected_project: pr.to_string(),
+        q: search.to_string(),
         members: p.items,
         grantable: [Role::Viewer, Role::Editor, Role::Admin]
             .into_iter()
