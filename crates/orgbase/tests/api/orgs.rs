@@ -43,6 +43,44 @@ async fn a_suspended_org_is_frozen_until_reactivated(b: Backend) {
         .await;
     assert_eq!(st, 201, "{inv}");
 
+    // Assistants across the two orgs: one of the member's own org shared into the
+    // owner's org, and one of the owner's org shared into the member's. A viewer of the
+    // owner's org reaches the first only through it.
+    let reader = app.signup("frozen-reader@example.com", "Reader").await;
+    app.add_to_org(&owner.org_slug, &reader.id, "viewer").await;
+    app.add_to_org(&member.org_slug, &owner.id, "editor").await;
+    let (st, theirs) = app
+        .post(
+            &format!("/api/v1/orgs/{}/assistants", member.org_slug),
+            &member.token,
+            json!({"name": "Theirs"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{theirs}");
+    let theirs = s(&theirs["id"]);
+    let share = |id: &str, org: &str| format!("/api/v1/assistants/{id}/organizations/{org}");
+    assert_eq!(
+        app.post(&share(&theirs, &owner.org_slug), &member.token, json!({}))
+            .await
+            .0,
+        200
+    );
+    let (st, ours) = app
+        .post(
+            &format!("{org}/assistants"),
+            &owner.token,
+            json!({"name": "Ours"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{ours}");
+    let ours = s(&ours["id"]);
+    assert_eq!(
+        app.post(&share(&ours, &member.org_slug), &owner.token, json!({}))
+            .await
+            .0,
+        200
+    );
+
     let suspend = format!("/api/v1/admin/orgs/{}/suspend", owner.org_slug);
     problem(
         &app.post(&suspend, &owner.token, json!({})).await,
@@ -68,6 +106,50 @@ async fn a_suspended_org_is_frozen_until_reactivated(b: Backend) {
             &format!("{org}/invitations"),
             &owner.token,
             json!({"email": "x@example.com"}),
+        )
+        .await,
+        403,
+        "org_suspended",
+    );
+    // Through the suspended org nothing is seen: the reader (who reaches "Theirs" only
+    // through it) no longer sees it, its key is refused; its own assistant is gone from
+    // the lists of the orgs it was shared with, and refused by id.
+    let theirs_path = format!("/api/v1/assistants/{theirs}");
+    problem(
+        &app.get(&theirs_path, &reader.token).await,
+        404,
+        "assistant_not_found",
+    );
+    problem(
+        &app.get(&format!("{theirs_path}/resolved-config"), &key)
+            .await,
+        403,
+        "org_suspended",
+    );
+    assert_eq!(
+        app.get(&theirs_path, &member.token).await.0,
+        200,
+        "its own home is live"
+    );
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/orgs/{}/assistants", member.org_slug),
+            &member.token,
+        )
+        .await;
+    assert!(!listed.to_string().contains(&ours), "{listed}");
+    problem(
+        &app.get(&format!("/api/v1/assistants/{ours}"), &member.token)
+            .await,
+        403,
+        "org_suspended",
+    );
+    // The key asks no permission questions either.
+    problem(
+        &app.post(
+            "/api/v1/check",
+            &key,
+            json!({"user_id": member.id, "permission": "org.read", "org": owner.org_slug}),
         )
         .await,
         403,
@@ -130,6 +212,14 @@ async fn a_suspended_org_is_frozen_until_reactivated(b: Backend) {
     for who in [&owner.token, &member.token, &key] {
         assert_eq!(app.get(&org, who).await.0, 200);
     }
+    assert_eq!(app.get(&theirs_path, &reader.token).await.0, 200);
+    let (_, listed) = app
+        .get(
+            &format!("/api/v1/orgs/{}/assistants", member.org_slug),
+            &member.token,
+        )
+        .await;
+    assert!(listed.to_string().contains(&ours), "{listed}");
     let (_, answer) = app.post("/api/v1/check", &admin, ask).await;
     assert_eq!(answer["allowed"], true, "{answer}");
     let (_, audit) = app.get(&format!("{org}/audit"), &owner.token).await;

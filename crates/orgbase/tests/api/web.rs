@@ -621,6 +621,32 @@ async fn sign_in_and_out_and_the_account_page(b: Backend) {
         .await;
     assert_eq!(a.location(), "/");
     let token = web.session().cloned().unwrap();
+    // Browsers drop tabs and line breaks from URLs: `/<tab>/evil` would be `//evil`.
+    for next in ["/\t/evil.example/", "/\\evil.example", "/\r\n/x"] {
+        let a = web.get(&format!("/sign-in?next={}", urlencode(next))).await;
+        assert_eq!(a.location(), "/", "{next:?}");
+    }
+    // Signing in again (as someone else, say) ends the session it replaces.
+    let mut again = Browser::new(&app);
+    again.sign_in("web-user@example.com", "password-123").await;
+    let first = again.session().cloned().unwrap();
+    let csrf = again.get("/account").await.csrf();
+    let a = again
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_ne!(again.session(), Some(&first));
+    assert_eq!(
+        app.get("/api/v1/me", &first).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     let (st, _) = app.get("/api/v1/me", &token).await;
     assert_eq!(st, StatusCode::OK, "the cookie holds an API session");
 
@@ -721,7 +747,11 @@ async fn an_invitation_from_the_panel_is_accepted_in_the_browser(b: Backend) {
     assert_eq!(roles, ["editor"], "{me}");
     let a = admin.get(&format!("{page}?status=accepted")).await;
     assert!(a.body.contains("guest@example.com"), "{}", a.body);
-    // Members page lists the guest with a role form.
+    // Members page lists the guest with a role form; its search finds only them.
     let a = admin.get(&format!("/org-admin/{org}/members")).await;
-    assert!(a.body.contains("guest@example.com"));
+    assert!(a.body.contains("guest@example.com") && a.body.contains("inv-owner@example.com"));
+    let a = admin
+        .get(&format!("/org-admin/{org}/members?q=GUEST"))
+        .await;
+    assert!(a.body.contains("guest@example.com") && !a.body.contains("inv-owner@example.com"));
 }

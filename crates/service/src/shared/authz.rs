@@ -557,6 +557,10 @@ impl Authz<'_> {
         if !hashes_equal(&key.token_hash, &hash) {
             return Err(Error::Unauthenticated);
         }
+        // A suspended org's keys do nothing at all (ADR 0022), `POST /check` included.
+        if org.is_suspended() {
+            return Err(Error::org_suspended());
+        }
         if key
             .last_used_at
             .is_none_or(|t| now.as_millis() - t.as_millis() > 60_000)

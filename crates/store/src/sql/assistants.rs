@@ -51,7 +51,7 @@ pub(crate) async fn assistants_in(
         "SELECT {COLS} FROM assistant_orgs ao JOIN assistants a ON a.id = ao.assistant_id \
          JOIN orgs h ON h.id = a.org_id \
          WHERE ao.org_id = $1 AND ao.assistant_id > $2 \
-           AND (h.deleted_at IS NULL OR a.org_id = $1) \
+           AND ((h.deleted_at IS NULL AND h.status = 'active') OR a.org_id = $1) \
            AND ($3 IS NULL OR a.owner_id = $3) AND ($4 IS NULL OR a.project_id = $4) \
          ORDER BY ao.assistant_id LIMIT $5"
     );
@@ -91,7 +91,7 @@ pub(crate) async fn assistant_roles(
         "SELECT m.org_id, m.role FROM assistant_orgs ao \
          JOIN org_members m ON m.org_id = ao.org_id AND m.user_id = $2 AND m.status = 'active' \
          JOIN orgs o ON o.id = ao.org_id AND o.deleted_at IS NULL \
-         WHERE ao.assistant_id = $1",
+         WHERE ao.assistant_id = $1 AND (o.status = 'active' OR ao.home = TRUE)",
     )
     .bind(id.0)
     .bind(user.0)

@@ -18,7 +18,8 @@ pub struct AssistantFilter {
 #[async_trait]
 pub trait AssistantReads: Send + Sync {
     async fn assistant(&self, id: AssistantId) -> Result<Option<Assistant>>;
-    /// The assistants an org has: its own and those shared with it, by id.
+    /// The assistants an org has: its own and those shared with it whose home is live
+    /// (neither deleted nor suspended), by id.
     async fn assistants_in(
         &self,
         org: OrgId,
@@ -27,8 +28,9 @@ pub trait AssistantReads: Send + Sync {
     ) -> Result<Page<Assistant>>;
     /// The orgs an assistant belongs to, home first, then by id.
     async fn assistant_orgs(&self, id: AssistantId) -> Result<Vec<OrgId>>;
-    /// The user's active org roles in the live (not deleted) orgs the assistant
-    /// belongs to.
+    /// The user's active org roles in the orgs the assistant belongs to that are not
+    /// deleted, and not suspended unless it is the assistant's home (whose suspension
+    /// the caller reports itself).
     async fn assistant_roles(&self, id: AssistantId, user: UserId) -> Result<Vec<(OrgId, Role)>>;
     /// Whether the assistant belongs to this org (home or shared).
     async fn assistant_in(&self, id: AssistantId, org: OrgId) -> Result<bool>;

@@ -73,6 +73,12 @@ async fn sign_in(
         .await
     {
         Ok(login) => {
+            // The session this browser had (another account, say) ends with the new one.
+            if let Some(old) = &ctx.actor
+                && let Err(e) = s.svc.accounts().logout(old).await
+            {
+                tracing::warn!(error = %e, "ending the replaced session");
+            }
             ctx.start_session(&login.token);
             see_other(&ctx, &next)
         }
@@ -364,6 +370,8 @@ async fn set_password(
 struct InvitationPage<'a> {
     ctx: &'a Ctx,
     token: &'a str,
+    /// The token, encoded for a query string.
+    token_q: String,
     /// This page's address, encoded for `?next=`.
     here: String,
     done: bool,
@@ -374,6 +382,7 @@ async fn invitation_page(Page(ctx): Page, Query(q): Query<TokenQuery>) -> Respon
     let page = InvitationPage {
         ctx: &ctx,
         token: &token,
+        token_q: encode(&token),
         here: encode(&ctx.here),
         done: false,
     };
@@ -399,6 +408,7 @@ async fn accept(
     let page = InvitationPage {
         ctx: &ctx,
         token: &f.token,
+        token_q: encode(&f.token),
         here: encode(&ctx.here),
         done: status.is_success(),
     };
@@ -425,6 +435,7 @@ async fn decline(
     let page = InvitationPage {
         ctx: &ctx,
         token: &f.token,
+        token_q: encode(&f.token),
         here: encode(&ctx.here),
         done: status.is_success(),
     };

@@ -88,10 +88,19 @@ pub fn encode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Where to go after signing in: only a path on this server (never `//elsewhere`).
+/// Where to go after signing in: only a path on this server. Browsers drop tabs and
+/// line breaks from URLs and read a backslash as `/`, so `/<tab>/evil` or `/\evil` would leave
+/// the site: any byte that is not a visible ASCII character, and any backslash, sends
+/// the user to `/` instead; so does a second leading slash.
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && n.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            n
+        }
         _ => "/",
     }
 }
@@ -127,4 +136,32 @@ pub fn next_link(
         "{base}?{}",
         serde_urlencoded::to_string(&q).unwrap_or_default()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_of_this_server_are_followed() {
+        for ok in ["/", "/account", "/org-admin/acme/members?q=a%20b", "/a//b"] {
+            assert_eq!(safe_next(Some(ok)), ok);
+        }
+        for bad in [
+            "//evil.test",
+            "/\\evil.test",
+            "/\t/evil.test",
+            "/\n/x",
+            "/\r\n/x",
+            "/ /x",
+            "https://evil.test",
+            "javascript:alert(1)",
+            "evil",
+            "",
+            "/\u{a0}/x",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_next(None), "/");
+    }
 }

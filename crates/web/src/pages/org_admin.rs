@@ -983,7 +983,19 @@ async fn remove_provider(
     Form(_): Form<Nothing>,
 ) -> Response {
     let patch = json!({ "providers": { name.clone(): Value::Null } });
-    let status = match s.svc.configuration().patch(&access, patch).await {
+    // Removing what is not there is said so, not reported done.
+    let present = s
+        .svc
+        .configuration()
+        .get(&access)
+        .await
+        .map(|c| c["providers"].get(&name).is_some());
+    let done = match present {
+        Ok(true) => s.svc.configuration().patch(&access, patch).await,
+        Ok(false) => Err(Error::not_found("provider_not_found", "provider")),
+        Err(e) => Err(e),
+    };
+    let status = match done {
         Ok(_) => {
             ctx.done("provider", format!("The provider {name} is removed."));
             StatusCode::OK
