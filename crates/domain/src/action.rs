@@ -58,6 +58,7 @@ actions! {
     OrgRestore = "org.restore",
     OrgSuspend = "org.suspend",
     OrgReactivate = "org.reactivate",
+    OrgPurge = "org.purge",
     OrgTransfer = "org.transfer",
     WorkspaceCreate = "workspace.create",
     ProjectCreate = "project.create",

@@ -105,6 +105,14 @@ enum OrgCommand {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Delete for good the organizations deleted longer ago than the restore window
+    /// (30 days by default), with everything in them; each is audited (`org.purge`).
+    /// `serve` does this every ORGBASE_PURGE_INTERVAL_SECS.
+    Purge {
+        /// Only list what would be purged.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Import an organization from an export document, as the operator: creates it,
     /// or brings the organization with its slug to match the document.
     Import {
@@ -292,6 +300,26 @@ async fn main() -> anyhow::Result<()> {
                     _ => anyhow::anyhow!("{e}"),
                 })?;
             println!("{}\t{}\t{}", org.id, org.slug, org.name);
+            Ok(())
+        }
+        Command::Org(OrgCommand::Purge { dry_run }) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let r = c
+                .services
+                .system()
+                .purge_deleted(&c.operator, dry_run)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for o in &r.orgs {
+                let deleted = o.deleted_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                println!("{}\t{}\t{}\tdeleted {deleted}", o.id, o.slug, o.name);
+            }
+            let verb = if dry_run { "would purge" } else { "purged" };
+            println!(
+                "{verb} {} organization(s) deleted before {}",
+                r.orgs.len(),
+                r.cutoff.to_rfc3339()
+            );
             Ok(())
         }
         Command::Org(OrgCommand::List) => {
@@ -740,8 +768,9 @@ async fn serve(s: &Settings, bind: &str) -> anyhow::Result<()> {
         );
     }
     let worker = server::start_mail_worker(&app.services, s);
+    let purger = server::start_purge_worker(&app.services, s);
     server::serve(listener, app.router, app.limits, shutdown_signal()).await?;
-    if let Some(w) = worker {
+    for w in [worker, purger].into_iter().flatten() {
         w.abort();
     }
     Ok(())

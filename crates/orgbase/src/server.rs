@@ -237,6 +237,22 @@ pub fn start_mail_worker(
     ))
 }
 
+/// Starts the purge of organizations past their restore window (SPEC §5), unless
+/// `ORGBASE_PURGE_INTERVAL_SECS` is 0.
+pub fn start_purge_worker(
+    services: &Services,
+    settings: &Settings,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if settings.purge_interval_secs == 0 {
+        return None;
+    }
+    let every = std::time::Duration::from_secs(settings.purge_interval_secs);
+    let services = services.clone();
+    Some(tokio::spawn(async move {
+        services.run_purge_worker(every).await
+    }))
+}
+
 /// Serves until `shutdown` resolves.
 /// Serves until `shutdown` resolves, with the connection limits of the settings
 /// (see [`crate::conn`]).

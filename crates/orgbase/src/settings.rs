@@ -201,6 +201,16 @@ pub struct Settings {
         global = true
     )]
     pub mail_poll_ms: u64,
+
+    /// How often `serve` purges organizations deleted longer ago than the restore
+    /// window, in seconds (0: never; `orgbase org purge` does it by hand).
+    #[arg(
+        long,
+        env = "ORGBASE_PURGE_INTERVAL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub purge_interval_secs: u64,
     /// Seconds a request's head may take to arrive: from the connection's opening for
     /// the first request, from its first byte for later ones on a kept-alive connection.
     #[arg(
@@ -324,6 +334,7 @@ impl Settings {
             smtp_timeout_secs: 30,
             mail_retry_secs: 30,
             mail_poll_ms: 5000,
+            purge_interval_secs: 3600,
             header_read_timeout_secs: 10,
             request_timeout_secs: 30,
             idle_timeout_secs: 60,

@@ -67,7 +67,7 @@ pub use shared::authz::{
 pub use shared::mail::{DeliveryReport, MailSettings, Mailer, Rendered, Templates};
 pub use shared::provision::NewOrgInput;
 pub use shared::{crypto, dns, ratelimit, secrets};
-pub use system::{Bootstrap, RotationReport, SyncReport, System, SystemEnv};
+pub use system::{Bootstrap, PurgeReport, RotationReport, SyncReport, System, SystemEnv};
 
 pub use orgbase_domain::policy::{AccessPolicy, DomainList, EmailList, SignupMode};
 
@@ -260,6 +260,24 @@ impl Services {
                 Err(e) => tracing::warn!(error = %e, "mail delivery pass failed"),
             }
             let _ = tokio::time::timeout(poll, woken).await;
+        }
+    }
+
+    /// Purges organizations past their restore window every `every`, as the server
+    /// itself (SPEC §5). Every node may run it: each org is purged exactly once.
+    pub async fn run_purge_worker(&self, every: std::time::Duration) {
+        loop {
+            match system::purge(&self.core, shared::audit::AuditCtx::system(), false).await {
+                Ok(r) if !r.orgs.is_empty() => {
+                    tracing::info!(
+                        purged = r.orgs.len(),
+                        "purged organizations past their restore window"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "purging deleted organizations failed"),
+            }
+            tokio::time::sleep(every).await;
         }
     }
 

@@ -11,7 +11,10 @@ use crate::shared::authz::sealed::Sealed;
 use crate::shared::authz::{Operator, Platform};
 use crate::shared::provision::NewOrgInput;
 
+mod purge;
 mod rotate;
+pub use purge::PurgeReport;
+pub(crate) use purge::purge;
 pub use rotate::RotationReport;
 
 /// The variables of SPEC §4, as read at start. `None` means unset.

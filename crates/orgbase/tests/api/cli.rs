@@ -11,7 +11,84 @@ pub const TESTS: &[Test] = &[
     test_on!(Sqlite, fn admin_org_and_schema_commands),
     test_on!(Sqlite, fn serve_prints_where_to_go_next),
     test_on!(Sqlite, fn org_export_and_import_round_trip),
+    test_on!(Sqlite, fn org_purge_lists_then_deletes_what_is_past_the_window),
 ];
+
+/// `orgbase org purge --dry-run` lists the orgs deleted more than 30 days ago and
+/// changes nothing; `orgbase org purge` deletes them for good; an org deleted 29 days
+/// ago stays.
+fn org_purge_lists_then_deletes_what_is_past_the_window() {
+    let dir = std::env::temp_dir().join(format!("orgbase-purge-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("purge.db").display());
+    let (ok, _, err) = orgbase(
+        &db,
+        &["admin", "create", "--email", "root@example.com"],
+        Some("a-long-password\n"),
+    );
+    assert!(ok, "{err}");
+    for slug in ["old-one", "recent-one", "live-one"] {
+        let (ok, _, err) = orgbase(
+            &db,
+            &[
+                "org",
+                "create",
+                "--name",
+                slug,
+                "--slug",
+                slug,
+                "--owner",
+                "root@example.com",
+            ],
+            None,
+        );
+        assert!(ok, "{err}");
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let day = 86_400_000i64;
+    crate::harness::block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        for (slug, days) in [("old-one", 31), ("recent-one", 29)] {
+            sqlx::query("UPDATE orgs SET deleted_at = $1 WHERE slug = $2")
+                .bind(now - days * day)
+                .bind(slug)
+                .execute(&mut c)
+                .await
+                .unwrap();
+        }
+    });
+    let (ok, out, err) = orgbase(&db, &["org", "purge", "--dry-run"], None);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("\told-one\t") && !out.contains("recent-one"),
+        "{out}"
+    );
+    assert!(out.contains("would purge 1 organization(s)"), "{out}");
+    let (ok, out, err) = orgbase(&db, &["org", "purge"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("purged 1 organization(s)"), "{out}");
+    let (ok, out, _) = orgbase(&db, &["org", "purge"], None);
+    assert!(ok && out.contains("purged 0 organization(s)"), "{out}");
+    crate::harness::block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let slugs: Vec<String> = sqlx::query_scalar("SELECT slug FROM orgs ORDER BY slug")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        assert_eq!(slugs, ["live-one", "recent-one", "system"]);
+        let events: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_events WHERE action = 'org.purge'")
+                .fetch_one(&mut c)
+                .await
+                .unwrap();
+        assert_eq!(events, 1);
+    });
+}
 
 fn orgbase(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_orgbase"));

@@ -186,7 +186,12 @@ pub fn postgres_url() -> Option<String> {
 /// What to clean up when the test ends.
 enum Db {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, schema: String },
+    Postgres {
+        admin_url: String,
+        schema: String,
+    },
+    /// Another node's database: the first node cleans it up.
+    Shared,
 }
 
 impl Drop for Db {
@@ -195,6 +200,7 @@ impl Drop for Db {
             Db::Sqlite(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
             }
+            Db::Shared => {}
             Db::Postgres { admin_url, schema } => {
                 let (url, schema) = (admin_url.clone(), schema.clone());
                 // Drop runs inside the test's runtime; use a thread with its own.
@@ -555,6 +561,46 @@ impl TestApp {
     /// build them (no HTTP), with changed settings.
     pub async fn restart_services(&self, tweak: impl FnOnce(&mut Settings)) -> App {
         self.try_restart_services(tweak).await.expect("rebuild")
+    }
+
+    /// A second server (node) on this test's database, with the same clock and its own
+    /// listener, mail worker and in-process state, as a second `orgbase serve` on the
+    /// same PostgreSQL would be. `tweak` changes its settings.
+    pub async fn another_node(&self, tweak: impl FnOnce(&mut Settings)) -> TestApp {
+        let mut settings = test_settings();
+        settings.database_url = self.database_url.clone();
+        tweak(&mut settings);
+        let connect = ConnectOptions {
+            pg_schema: self.pg_schema.clone(),
+            ..Default::default()
+        };
+        let app =
+            orgbase::server::build_with_clock(&settings, connect, Arc::new(self.clock.clone()))
+                .await
+                .expect("build the second node");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let mail_worker = orgbase::server::start_mail_worker(&app.services, &settings);
+        tokio::spawn(orgbase::server::serve(
+            listener,
+            app.router,
+            app.limits,
+            async {
+                let _ = rx.await;
+            },
+        ));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            store: app.store,
+            clock: self.clock.clone(),
+            database_url: self.database_url.clone(),
+            pg_schema: self.pg_schema.clone(),
+            mail_worker,
+            shutdown: Some(tx),
+            _db: Db::Shared,
+        }
     }
 
     /// [`TestApp::restart_services`], returning a refused start as an error.

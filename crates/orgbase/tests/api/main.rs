@@ -23,6 +23,7 @@ mod invitations;
 mod isolation;
 mod mail;
 mod matrix;
+mod nodes;
 mod orgs;
 mod platform;
 mod portability;
@@ -52,6 +53,7 @@ fn main() -> ExitCode {
         isolation::TESTS,
         mail::TESTS,
         matrix::TESTS,
+        nodes::TESTS,
         orgs::TESTS,
         platform::TESTS,
         portability::TESTS,

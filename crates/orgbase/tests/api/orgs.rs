@@ -13,7 +13,170 @@ pub const TESTS: &[Test] = &[
     story!(audit_trail),
     story!(admins_create_orgs_for_others),
     story!(a_suspended_org_is_frozen_until_reactivated),
+    story!(deleted_orgs_are_purged_after_the_restore_window),
 ];
+
+/// SPEC §5: an org deleted more than 30 days ago is deleted for good with its members,
+/// workspaces, invitations, keys and assistants; its audit trail stays, with an
+/// `org.purge` event. Two nodes sweeping at once purge (and record) each org once.
+async fn deleted_orgs_are_purged_after_the_restore_window(b: Backend) {
+    let Some(app) = spawn(b).await else { return };
+    let admin = app.admin_token().await;
+    let owner = app.signup("purge-owner@example.com", "Owner").await;
+    let member = app.signup("purge-member@example.com", "Member").await;
+    let (st, doomed) = app
+        .post("/api/v1/orgs", &owner.token, json!({"name": "Doomed Main"}))
+        .await;
+    assert_eq!(st, 201, "{doomed}");
+    let (doomed_slug, doomed_id) = (s(&doomed["slug"]), s(&doomed["id"]));
+    app.add_to_org(&doomed_slug, &member.id, "editor").await;
+    let org = format!("/api/v1/orgs/{doomed_slug}");
+    assert_eq!(
+        app.post(
+            &format!("{org}/workspaces"),
+            &owner.token,
+            json!({"name": "W"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        app.post(
+            &format!("{org}/assistants"),
+            &owner.token,
+            json!({"name": "A"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        app.post(
+            &format!("{org}/invitations"),
+            &owner.token,
+            json!({"email": "later@example.com"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        app.post(
+            &format!("{org}/api-keys"),
+            &owner.token,
+            json!({"name": "k"})
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(app.delete(&org, &owner.token).await.0, 204);
+
+    let node = app.restart_services(|_| {}).await;
+    let purge = |dry| {
+        let svc = node.services.clone();
+        let op = &node.operator;
+        async move { svc.system().purge_deleted(op, dry).await.unwrap() }
+    };
+    app.clock.advance_seconds(29 * 86_400);
+    assert!(
+        purge(false).await.orgs.is_empty(),
+        "still restorable on day 29"
+    );
+    app.clock.advance_seconds(2 * 86_400);
+    // Sessions last 14 days: sign in again.
+    let admin = app.admin_token().await;
+    let (_, login) = app.login("purge-member@example.com", "password-123").await;
+    let member_token = s(&login["token"]);
+    let (_, login) = app.login("purge-owner@example.com", "password-123").await;
+    let owner_token = s(&login["token"]);
+    let dry = purge(true).await;
+    assert_eq!(
+        dry.orgs.iter().map(|o| o.slug.as_str()).collect::<Vec<_>>(),
+        [doomed_slug.as_str()]
+    );
+    let (_, all) = app
+        .get("/api/v1/admin/orgs?include_deleted=true", &admin)
+        .await;
+    assert!(
+        all.to_string().contains(&doomed_slug),
+        "a dry run changes nothing"
+    );
+
+    let done = purge(false).await;
+    assert_eq!(done.orgs.len(), 1);
+    let (_, all) = app
+        .get("/api/v1/admin/orgs?include_deleted=true", &admin)
+        .await;
+    assert!(!all.to_string().contains(&doomed_slug), "{all}");
+    problem(
+        &app.post(&format!("{org}/restore"), &owner_token, json!({}))
+            .await,
+        404,
+        "org_not_found",
+    );
+    let (_, me) = app.get("/api/v1/me", &member_token).await;
+    assert!(!me.to_string().contains(&doomed_id), "{me}");
+    let (_, audit) = app
+        .get(
+            &format!("/api/v1/admin/audit?org={}&action=org.purge", doomed_id),
+            &admin,
+        )
+        .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    let (_, earlier) = app
+        .get(
+            &format!("/api/v1/admin/audit?org={}&action=org.delete", doomed_id),
+            &admin,
+        )
+        .await;
+    assert_eq!(
+        earlier["items"].as_array().unwrap().len(),
+        1,
+        "the trail stays: {earlier}"
+    );
+    assert!(purge(false).await.orgs.is_empty());
+
+    // Two nodes at once: each org purged and recorded once.
+    let mut slugs = Vec::new();
+    for i in 0..4 {
+        let (st, o) = app
+            .post(
+                "/api/v1/orgs",
+                &owner_token,
+                json!({"name": format!("Doomed {i}")}),
+            )
+            .await;
+        assert_eq!(st, 201, "{o}");
+        assert_eq!(
+            app.delete(&format!("/api/v1/orgs/{}", s(&o["slug"])), &owner_token)
+                .await
+                .0,
+            204
+        );
+        slugs.push(s(&o["id"]));
+    }
+    app.clock.advance_seconds(31 * 86_400);
+    let other = app.restart_services(|_| {}).await;
+    let (sys_one, sys_two) = (node.services.system(), other.services.system());
+    let (one, two) = tokio::join!(
+        sys_one.purge_deleted(&node.operator, false),
+        sys_two.purge_deleted(&other.operator, false),
+    );
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(one.orgs.len() + two.orgs.len(), 4, "{one:?} {two:?}");
+    let admin = app.admin_token().await;
+    for id in &slugs {
+        let (_, audit) = app
+            .get(
+                &format!("/api/v1/admin/audit?org={id}&action=org.purge"),
+                &admin,
+            )
+            .await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    }
+}
 
 /// A system admin suspends an org: its members and keys are refused with 403
 /// `org_suspended`, permission checks answer no, nobody joins; the system admin still

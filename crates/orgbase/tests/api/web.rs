@@ -27,7 +27,7 @@ pub const TESTS: &[Test] = &[
 pub struct Browser {
     base: String,
     client: reqwest::Client,
-    cookies: BTreeMap<String, String>,
+    pub cookies: BTreeMap<String, String>,
     /// Extra headers on every request (`Origin`, `X-Forwarded-Proto`).
     extra: HeaderMap,
 }

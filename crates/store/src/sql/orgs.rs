@@ -171,6 +171,23 @@ pub(crate) async fn all_orgs(
     Ok(Page::from_overfetch(items, page.limit, |o| o.id.0))
 }
 
+pub(crate) async fn orgs_deleted_before(
+    c: &mut DbConn,
+    before: Timestamp,
+    limit: u32,
+) -> Result<Vec<Org>> {
+    let sql = format!(
+        "SELECT {ORG_COLS} FROM orgs o WHERE o.deleted_at IS NOT NULL AND o.deleted_at <= $1 \
+         AND o.is_system = FALSE ORDER BY o.deleted_at, o.id LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(before.as_millis())
+        .bind(i64::from(limit))
+        .fetch_all(c)
+        .await?;
+    rows.iter().map(org_from).collect()
+}
+
 pub(crate) async fn count_owned_live_orgs(c: &mut DbConn, user: UserId) -> Result<i64> {
     let sql = "SELECT COUNT(*) AS n FROM orgs \
                WHERE owner_id = $1 AND deleted_at IS NULL AND is_system = FALSE";
@@ -212,6 +229,7 @@ reads!(OrgReads {
     fn org_access(&self, key: OrgKey<'_>, user: UserId) -> Option<OrgAccessRow>;
     fn orgs_of(&self, user: UserId, page: PageRequest) -> Page<OrgWithRole>;
     fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Page<Org>;
+    fn orgs_deleted_before(&self, before: Timestamp, limit: u32) -> Vec<Org>;
     fn count_owned_live_orgs(&self, user: UserId) -> i64;
     fn count_active_members(&self, org: OrgId) -> i64;
     fn slugs_like(&self, base: &Slug) -> Vec<String>;
@@ -278,5 +296,17 @@ impl crate::OrgWrites for SqlTx {
         .execute(self.c())
         .await?;
         Ok(())
+    }
+
+    async fn purge_org(&mut self, id: OrgId, deleted_before: Timestamp) -> Result<bool> {
+        let r = sqlx::query(
+            "DELETE FROM orgs WHERE id = $1 AND deleted_at IS NOT NULL AND deleted_at <= $2 \
+             AND is_system = FALSE",
+        )
+        .bind(id.0)
+        .bind(deleted_before.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 }

@@ -44,6 +44,8 @@ pub trait OrgReads: Send + Sync {
     async fn org_access(&self, key: OrgKey<'_>, user: UserId) -> Result<Option<OrgAccessRow>>;
     /// Orgs where the user has an active org membership (not deleted ones).
     async fn orgs_of(&self, user: UserId, page: PageRequest) -> Result<Page<OrgWithRole>>;
+    /// Soft-deleted orgs deleted at or before `before`, oldest deletion first.
+    async fn orgs_deleted_before(&self, before: Timestamp, limit: u32) -> Result<Vec<Org>>;
     async fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Result<Page<Org>>;
     /// Orgs the user owns that are neither deleted nor the system org.
     async fn count_owned_live_orgs(&self, user: UserId) -> Result<i64>;
@@ -62,4 +64,9 @@ pub trait OrgWrites: Send {
     async fn insert_org(&mut self, org: &Org) -> Result<bool>;
     /// Writes every mutable column of the org.
     async fn update_org(&mut self, org: &Org) -> Result<()>;
+    /// Deletes for good an org soft-deleted at or before `deleted_before`, with
+    /// everything that belongs to it (the schema cascades; audit events stay). False
+    /// when there is no such org any more: another node purged it first, or it was
+    /// restored. Never the system org.
+    async fn purge_org(&mut self, id: OrgId, deleted_before: Timestamp) -> Result<bool>;
 }
