@@ -21,7 +21,6 @@ pub const TESTS: &[Test] = &[
 /// `org.purge` event. Two nodes sweeping at once purge (and record) each org once.
 async fn deleted_orgs_are_purged_after_the_restore_window(b: Backend) {
     let Some(app) = spawn(b).await else { return };
-    let admin = app.admin_token().await;
     let owner = app.signup("purge-owner@example.com", "Owner").await;
     let member = app.signup("purge-member@example.com", "Member").await;
     let (st, doomed) = app
