@@ -160,6 +160,10 @@ impl From<StoreError> for Error {
                     "a concurrent change got in the way; nothing was written, try again",
                 )
             }
+            StoreError::Unavailable(why) => {
+                tracing::warn!(reason = %why, "database unavailable");
+                Error::Unavailable
+            }
             other => Error::Internal(other.to_string()),
         }
     }

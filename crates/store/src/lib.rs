@@ -48,6 +48,11 @@ pub enum StoreError {
     /// same request may succeed when sent again.
     #[error("transaction contended: {0}")]
     Contended(String),
+    /// The database cannot be reached or is shutting down or restarting (connection
+    /// refused or lost, pool timeout, PostgreSQL class 08 and 57P0x): nothing was
+    /// written by this request, and the same request may succeed once it is back.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     #[error("corrupt value in column {0}")]
     Corrupt(&'static str),
     #[error("unsupported database url: {0}")]
@@ -79,8 +84,21 @@ impl From<sqlx::Error> for StoreError {
             {
                 return StoreError::Contended(db.message().to_string());
             }
+            // 08xxx connection exceptions; 57P01-57P03: the server is shutting down,
+            // crashed or is starting (a restart under load).
+            if let Some(code) = db.code()
+                && (code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03"))
+            {
+                return StoreError::Unavailable(db.message().to_string());
+            }
         }
-        StoreError::Db(e)
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
+            e => StoreError::Db(e),
+        }
     }
 }
 
@@ -106,5 +124,25 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>>
         Err(StoreError::BadUrl(
             url.split(':').next().unwrap_or("").to_string(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    #[test]
+    fn a_lost_database_is_unavailable_not_internal() {
+        for e in [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+        ] {
+            assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+        }
+        assert!(matches!(
+            StoreError::from(sqlx::Error::RowNotFound),
+            StoreError::Db(_)
+        ));
     }
 }

@@ -15,6 +15,7 @@ mod bad_input;
 mod cli;
 mod concurrency;
 mod config;
+mod crash;
 mod domains;
 mod hardening;
 mod hierarchy;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         bad_input::TESTS,
         cli::TESTS,
         concurrency::TESTS,
+        crash::TESTS,
         config::TESTS,
         domains::TESTS,
         hardening::TESTS,

@@ -123,7 +123,7 @@ impl BackendStore {
                 let permit = permits
                     .acquire()
                     .await
-                    .map_err(|_| StoreError::Db(sqlx::Error::PoolClosed))?;
+                    .map_err(|_| StoreError::from(sqlx::Error::PoolClosed))?;
                 let conn = conns
                     .lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -134,7 +134,7 @@ impl BackendStore {
                         conn: Some(c),
                         _permit: permit,
                     }),
-                    None => Err(StoreError::Db(sqlx::Error::PoolTimedOut)),
+                    None => Err(StoreError::from(sqlx::Error::PoolTimedOut)),
                 }
             }
         }
