@@ -4,10 +4,12 @@
 //! burst of logins cannot starve the async runtime or exhaust memory. Tokens: 32 random
 //! bytes, shown once, stored only as their SHA-256.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{PasswordHash as Phc, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash as Phc, PasswordVerifier, SaltString,
+};
+use argon2::{ARGON2ID_IDENT, Algorithm, Argon2, Block, Params, Version};
 use orgbase_domain::PasswordHash;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -36,21 +38,59 @@ impl Default for HashCost {
 #[derive(Clone)]
 pub struct Hasher {
     argon: Arc<Argon2<'static>>,
+    params: Params,
     permits: Arc<Semaphore>,
+    memory: Arc<Arena>,
     /// A real hash of a random password: verifying against it costs what a real
     /// verification costs, so unknown e-mails are not faster to reject.
     dummy: Arc<str>,
+}
+
+/// The working memory of argon2 (19 MiB at the default cost), kept and reused: at most
+/// one block per permit ever exists. Allocating it afresh for every hash leaves each
+/// blocking thread's allocator arena holding its own copy after a burst of logins
+/// (glibc raises its mmap threshold after the first free), so the process's memory grew
+/// with the number of threads the burst touched; reused, it is bounded by the permits.
+struct Arena {
+    free: Mutex<Vec<Vec<Block>>>,
+    blocks: usize,
+}
+
+impl Arena {
+    fn take(&self) -> Vec<Block> {
+        let reused = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        reused.unwrap_or_else(|| vec![Block::default(); self.blocks])
+    }
+
+    fn give(&self, memory: Vec<Block>) {
+        self.free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(memory);
+    }
 }
 
 impl Hasher {
     pub fn new(cost: HashCost, max_concurrent: usize) -> Result<Self> {
         let params = Params::new(cost.memory_kib, cost.iterations, cost.parallelism, None)
             .map_err(|e| Error::Internal(format!("argon2 params: {e}")))?;
-        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let dummy = hash_blocking(&argon, &random_hex(16)?)?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        let memory = Arena {
+            free: Mutex::new(Vec::new()),
+            blocks: params.block_count(),
+        };
+        let mut block = memory.take();
+        let dummy = hash_blocking(&argon, &params, &mut block, &random_hex(16)?)?;
+        memory.give(block);
         Ok(Self {
             argon: Arc::new(argon),
+            params,
             permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            memory: Arc::new(memory),
             dummy: dummy.into(),
         })
     }
@@ -61,12 +101,17 @@ impl Hasher {
             .acquire()
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let argon = self.argon.clone();
+        let (argon, params, arena) = (self.argon.clone(), self.params.clone(), self.memory.clone());
         let pw = password.to_string();
-        tokio::task::spawn_blocking(move || hash_blocking(&argon, &pw))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
-            .map(PasswordHash::from_phc)
+        tokio::task::spawn_blocking(move || {
+            let mut memory = arena.take();
+            let hashed = hash_blocking(&argon, &params, &mut memory, &pw);
+            arena.give(memory);
+            hashed
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .map(PasswordHash::from_phc)
     }
 
     /// Checks `password` against `stored`, or against the dummy hash when there is no
@@ -77,14 +122,15 @@ impl Hasher {
             .acquire()
             .await
             .map_err(|e| Error::Internal(e.to_string()))?;
-        let argon = self.argon.clone();
+        let (argon, params, arena) = (self.argon.clone(), self.params.clone(), self.memory.clone());
         let real = stored.is_some();
         let phc = stored.map_or_else(|| self.dummy.to_string(), |h| h.as_str().to_string());
         let pw = password.to_string();
         let ok = tokio::task::spawn_blocking(move || {
-            Phc::new(&phc)
-                .map(|h| argon.verify_password(pw.as_bytes(), &h).is_ok())
-                .unwrap_or(false)
+            let mut memory = arena.take();
+            let ok = verify_blocking(&argon, &params, &mut memory, &pw, &phc);
+            arena.give(memory);
+            ok
         })
         .await
         .map_err(|e| Error::Internal(e.to_string()))?;
@@ -92,14 +138,66 @@ impl Hasher {
     }
 }
 
-fn hash_blocking(argon: &Argon2<'_>, password: &str) -> Result<String> {
+fn hash_blocking(
+    argon: &Argon2<'_>,
+    params: &Params,
+    memory: &mut [Block],
+    password: &str,
+) -> Result<String> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|e| Error::Internal(e.to_string()))?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+    let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+    let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let phc = Output::init_with(len, |out| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), &salt, out, &mut *memory)
+            .map_err(argon2::password_hash::Error::from)
+    })
+    .and_then(|output| {
+        Ok(Phc {
+            algorithm: ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params)?,
+            salt: Some(salt_b64.as_salt()),
+            hash: Some(output),
+        }
+        .to_string())
+    });
+    phc.map_err(|e| Error::Internal(format!("argon2: {e}")))
+}
+
+/// Verifies with the pooled memory when the stored hash was made with this server's
+/// parameters (the usual case), and the library's own way (allocating) otherwise, e.g.
+/// for hashes made before a change of cost.
+fn verify_blocking(
+    argon: &Argon2<'_>,
+    params: &Params,
+    memory: &mut [Block],
+    password: &str,
+    phc: &str,
+) -> bool {
+    let Ok(h) = Phc::new(phc) else { return false };
+    let ours = h.algorithm == ARGON2ID_IDENT
+        && h.version == Some(Version::V0x13.into())
+        && Params::try_from(&h).is_ok_and(|p| {
+            (p.m_cost(), p.t_cost(), p.p_cost())
+                == (params.m_cost(), params.t_cost(), params.p_cost())
+        });
+    if !ours {
+        return argon.verify_password(password.as_bytes(), &h).is_ok();
+    }
+    let (Some(salt), Some(expected)) = (h.salt, h.hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let mut out = vec![0u8; expected.len()];
     argon
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("argon2: {e}")))
+        .hash_password_into_with_memory(password.as_bytes(), salt, &mut out, memory)
+        .is_ok()
+        && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 pub fn random_hex(bytes: usize) -> Result<String> {
@@ -216,6 +314,44 @@ mod tests {
         assert!(!h.verify("anything", None).await.unwrap());
         let junk = PasswordHash::from_phc("not a phc".into());
         assert!(!h.verify("x", Some(&junk)).await.unwrap());
+    }
+
+    /// The pooled hash is the library's own hash: each verifies the other's, and hashes
+    /// made with another cost (before a change of settings) still verify.
+    #[tokio::test]
+    async fn pooled_hashes_are_standard_phc() {
+        let h = cheap();
+        let ours = h.hash("correct horse").await.unwrap();
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let lib = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let parsed = Phc::new(ours.as_str()).unwrap();
+        assert!(lib.verify_password(b"correct horse", &parsed).is_ok());
+        assert!(lib.verify_password(b"wrong horse", &parsed).is_err());
+        use argon2::password_hash::PasswordHasher;
+        let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+        let theirs = lib
+            .hash_password(b"battery staple", &salt)
+            .unwrap()
+            .to_string();
+        let theirs = PasswordHash::from_phc(theirs);
+        assert!(h.verify("battery staple", Some(&theirs)).await.unwrap());
+        assert!(!h.verify("battery stable", Some(&theirs)).await.unwrap());
+        let older = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(128, 2, 1, None).unwrap(),
+        )
+        .hash_password(b"old cost", &salt)
+        .unwrap()
+        .to_string();
+        let older = PasswordHash::from_phc(older);
+        assert!(h.verify("old cost", Some(&older)).await.unwrap());
+        assert!(!h.verify("new cost", Some(&older)).await.unwrap());
+        // The memory is reused: never more blocks than hashes at once.
+        for _ in 0..8 {
+            h.hash("again").await.unwrap();
+        }
+        assert!(h.memory.free.lock().unwrap().len() <= 2);
     }
 
     #[test]
