@@ -47,6 +47,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// Reads a raw body of at most `limit` bytes. A larger one is still read on, up to
+/// `limit` more bytes (at most 4 MiB more), before the 413 is answered: a client that is
+/// still sending then reads the problem document instead of finding the connection
+/// closed under it.
+pub async fn body_bytes(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<axum::body::Bytes, Problem> {
+    let slack = limit.saturating_add(limit.min(4 * 1024 * 1024));
+    let bytes = axum::body::to_bytes(body, slack)
+        .await
+        .map_err(|_| Problem::payload_too_large())?;
+    if bytes.len() > limit {
+        return Err(Problem::payload_too_large());
+    }
+    Ok(bytes)
+}
+
 /// Where the request came from.
 pub fn origin(parts: &Parts) -> Origin {
     let client_addr = parts

@@ -408,9 +408,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
                 "This page takes a form submitted from the page itself.",
             ));
         }
-        let bytes = axum::body::to_bytes(body, FORM_LIMIT).await.map_err(|_| {
-            Refusal::status(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
-        })?;
+        let bytes = orgbase_http::extract::body_bytes(body, FORM_LIMIT)
+            .await
+            .map_err(|_| {
+                Refusal::status(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.")
+            })?;
         let mut sent = None;
         let mut rest = Vec::new();
         for (k, v) in form_pairs(&bytes) {

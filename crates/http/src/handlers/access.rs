@@ -348,9 +348,7 @@ pub async fn import_users(
             "the CSV file with Content-Type: text/csv",
         ));
     }
-    let bytes = axum::body::to_bytes(body, IMPORT_BODY_LIMIT)
-        .await
-        .map_err(|_| Problem::payload_too_large())?;
+    let bytes = crate::extract::body_bytes(body, IMPORT_BODY_LIMIT).await?;
     let dry_run = q.dry_run.unwrap_or(true);
     let report = s
         .svc

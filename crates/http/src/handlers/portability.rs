@@ -205,9 +205,7 @@ pub async fn import_org(
     if !is_json {
         return Err(Problem::unsupported_media_type());
     }
-    let bytes = axum::body::to_bytes(body, IMPORT_BODY_LIMIT)
-        .await
-        .map_err(|_| Problem::payload_too_large())?;
+    let bytes = crate::extract::body_bytes(body, IMPORT_BODY_LIMIT).await?;
     let doc: Value = serde_json::from_slice(&bytes).map_err(|_| {
         Problem::from(orgbase_service::Error::bad_request(
             "invalid_json",
