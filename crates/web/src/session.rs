@@ -303,10 +303,7 @@ impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for OrgPage<P> 
             .org::<P>(&token, &org, origin(parts))
             .await
             .map_err(|e| refuse(parts, e))?;
-        let actor = match access.caller() {
-            orgbase_service::Caller::User(a) => Some(a.clone()),
-            orgbase_service::Caller::Service(_) => None,
-        };
+        let actor = person(access.caller());
         Ok(OrgPage(Ctx::build(parts, state, actor), access))
     }
 }
@@ -340,10 +337,7 @@ impl<P: Perm + Send + Sync + 'static> FromRequestParts<AppState> for ScopePage<P
             .scope::<P>(&token, &org, path, origin(parts))
             .await
             .map_err(|e| refuse(parts, e))?;
-        let actor = match access.caller() {
-            orgbase_service::Caller::User(a) => Some(a.clone()),
-            orgbase_service::Caller::Service(_) => None,
-        };
+        let actor = person(access.caller());
         Ok(ScopePage(Ctx::build(parts, state, actor), access))
     }
 }
@@ -356,6 +350,14 @@ async fn org_of(parts: &mut Parts, state: &AppState) -> Result<OrgRef, Refusal> 
         .iter()
         .find(|(k, _)| *k == "org")
         .map_or(OrgRef::Invalid, |(_, v)| OrgRef::parse(v)))
+}
+
+/// The person behind a proof (the panels take session cookies only, so always one).
+fn person(caller: &orgbase_service::Caller) -> Option<Actor> {
+    match caller {
+        orgbase_service::Caller::User(a) => Some(a.clone()),
+        orgbase_service::Caller::Service(_) => None,
+    }
 }
 
 /// A submitted form, after its CSRF check. Fields are the form's own; `csrf` is read

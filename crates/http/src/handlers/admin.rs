@@ -224,12 +224,7 @@ pub async fn admin_suspend_org(
     AdminAuth(a): AdminAuth,
     Params(p): Params<OrgPath>,
 ) -> ApiResult<Json<OrgView>> {
-    let org = s
-        .svc
-        .admin()
-        .set_suspended(&a, &OrgRef::parse(&p.org), true)
-        .await?;
-    Ok(Json(OrgView::new(org, None)))
+    set_suspended(s, a, p, true).await
 }
 
 /// Reactivate a suspended organization.
@@ -240,10 +235,19 @@ pub async fn admin_reactivate_org(
     AdminAuth(a): AdminAuth,
     Params(p): Params<OrgPath>,
 ) -> ApiResult<Json<OrgView>> {
+    set_suspended(s, a, p, false).await
+}
+
+async fn set_suspended(
+    s: AppState,
+    a: orgbase_service::SystemAdmin,
+    p: OrgPath,
+    suspended: bool,
+) -> ApiResult<Json<OrgView>> {
     let org = s
         .svc
         .admin()
-        .set_suspended(&a, &OrgRef::parse(&p.org), false)
+        .set_suspended(&a, &OrgRef::parse(&p.org), suspended)
         .await?;
     Ok(Json(OrgView::new(org, None)))
 }

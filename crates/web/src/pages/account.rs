@@ -10,8 +10,8 @@ use orgbase_domain::{ApiKey, ApiKeyId, PageRequest, Role, Scope, User};
 use orgbase_http::AppState;
 use orgbase_service::{Actor, Error};
 use serde::Deserialize;
-use uuid::Uuid;
 
+use super::Nothing;
 use crate::render::{Refusal, respond, see_other};
 use crate::session::{Ctx, Form, SignedIn};
 
@@ -150,9 +150,6 @@ async fn password(
     render(&s, &ctx, &actor, status).await
 }
 
-#[derive(Deserialize)]
-struct Nothing {}
-
 async fn resend(
     State(s): State<AppState>,
     SignedIn(mut ctx, actor): SignedIn,
@@ -212,7 +209,7 @@ async fn delete_key(
     Path(id): Path<String>,
     Form(_): Form<Nothing>,
 ) -> Response {
-    let id = ApiKeyId::from(Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
+    let id = super::id_of::<ApiKeyId>(&id);
     match s.svc.me().delete_api_key(&actor, id).await {
         Ok(()) => see_other(&ctx, "/account"),
         Err(e) => {

@@ -7,16 +7,14 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use orgbase_domain::{
-    AuditAction, AuditEvent, Org, OrgDomain, OrgId, OutboxMail, PageRequest, User, UserId,
-};
+use orgbase_domain::{AuditAction, AuditEvent, Org, OrgDomain, OrgId, OutboxMail, User, UserId};
 use orgbase_http::AppState;
 use orgbase_service::authz::perm;
 use orgbase_service::{Caller, Error, NewOrgInput, NewUserInput, OrgRef, UserPatch, UserRef};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::next_link;
+use super::{Nothing, id_of, next_link, page_of};
 use crate::render::{Refusal, respond, see_other};
 use crate::session::{AdminPage, Ctx, Form};
 
@@ -40,14 +38,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/system/sync", post(sync))
         .route("/admin/mail", get(mail))
         .route("/admin/audit", get(audit))
-}
-
-/// `?cursor=` of a list page; a bad one starts over at the first page.
-fn page_of(cursor: Option<&str>) -> PageRequest {
-    PageRequest {
-        after: cursor.and_then(|c| Uuid::parse_str(c).ok()),
-        limit: 50,
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -143,9 +133,6 @@ async fn create_org(
     };
     render_orgs(&s, &ctx, &a, &OrgsQuery::default(), status).await
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 async fn delete_org(
     State(s): State<AppState>,
@@ -359,7 +346,7 @@ async fn update_user(
     Path(id): Path<String>,
     Form(f): Form<UserChange>,
 ) -> Response {
-    let id = UserId::from(Uuid::parse_str(&id).unwrap_or(Uuid::nil()));
+    let id = id_of::<UserId>(&id);
     let resetting = f.password.is_some();
     let patch = UserPatch {
         enabled: f.enabled,

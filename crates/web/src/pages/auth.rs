@@ -11,7 +11,7 @@ use orgbase_http::AppState;
 use orgbase_service::SignupInput;
 use serde::Deserialize;
 
-use super::{encode, safe_next};
+use super::{Nothing, encode, safe_next};
 use crate::render::{respond, see_other};
 use crate::session::{Ctx, Form, Page};
 
@@ -93,9 +93,6 @@ async fn sign_in(
         }
     }
 }
-
-#[derive(Deserialize)]
-struct Nothing {}
 
 async fn sign_out(
     State(s): State<AppState>,

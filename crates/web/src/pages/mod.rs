@@ -81,6 +81,33 @@ async fn script() -> Response {
     )
 }
 
+/// A form with no fields of its own (a button): only its CSRF token is checked.
+#[derive(serde::Deserialize)]
+pub struct Nothing {}
+
+/// `?cursor=` of a list page (50 a page); a bad one starts over at the first page.
+pub fn page_of(cursor: Option<&str>) -> orgbase_domain::PageRequest {
+    orgbase_domain::PageRequest {
+        after: cursor.and_then(|c| uuid::Uuid::parse_str(c).ok()),
+        limit: 50,
+    }
+}
+
+/// An id from the path; one that does not parse names nothing (the nil id, which no
+/// row has), so the use case answers "not found" as for any unknown id.
+pub fn id_of<T: From<uuid::Uuid>>(raw: &str) -> T {
+    T::from(uuid::Uuid::parse_str(raw).unwrap_or(uuid::Uuid::nil()))
+}
+
+/// The roles someone whose ceiling is `ceiling` may grant, for a select.
+pub fn grantable(ceiling: Role) -> Vec<&'static str> {
+    [Role::Viewer, Role::Editor, Role::Admin]
+        .into_iter()
+        .filter(|r| *r <= ceiling)
+        .map(Role::as_str)
+        .collect()
+}
+
 /// Percent-encodes a query value.
 pub fn encode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])

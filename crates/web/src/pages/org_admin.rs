@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::account::number;
 use super::admin::{AuditPage, AuditQuery};
-use super::next_link;
+use super::{Nothing, grantable, id_of, next_link, page_of};
 use crate::render::{Refusal, respond, see_other};
 use crate::session::{Ctx, Form, OrgPage, ScopePage, SignedIn};
 
@@ -71,20 +71,6 @@ pub fn routes() -> Router<AppState> {
         .route("/org-admin/{org}/audit", get(audit))
         .route("/org-admin/{org}/export", get(export_page))
         .route("/org-admin/{org}/export.json", get(export_file))
-}
-
-#[derive(Deserialize)]
-struct Nothing {}
-
-fn page_of(cursor: Option<&str>) -> PageRequest {
-    PageRequest {
-        after: cursor.and_then(|c| Uuid::parse_str(c).ok()),
-        limit: 50,
-    }
-}
-
-fn id_of<T: From<Uuid>>(raw: &str) -> T {
-    T::from(Uuid::parse_str(raw).unwrap_or(Uuid::nil()))
 }
 
 fn blank_none(s: Option<String>) -> Option<String> {
@@ -351,11 +337,7 @@ async fn render_members(
         selected_project: pr.to_string(),
         q: search.to_string(),
         members: p.items,
-        grantable: [Role::Viewer, Role::Editor, Role::Admin]
-            .into_iter()
-            .filter(|r| *r <= access.grantable_ceiling())
-            .map(Role::as_str)
-            .collect(),
+        grantable: grantable(access.grantable_ceiling()),
         paged: q.cursor.is_some(),
         first: next_link(&base, &filters, None).unwrap_or_else(|| base.clone()),
         next: next_link(&base, &filters, p.next_cursor),
@@ -481,11 +463,7 @@ async fn render_invitations(
                 (i, st)
             })
             .collect(),
-        grantable: [Role::Viewer, Role::Editor, Role::Admin]
-            .into_iter()
-            .filter(|r| *r <= access.grantable_ceiling())
-            .map(Role::as_str)
-            .collect(),
+        grantable: grantable(access.grantable_ceiling()),
         paged: q.cursor.is_some(),
         first: next_link(&base, &filters, None).unwrap_or_else(|| base.clone()),
         next: next_link(&base, &filters, p.next_cursor),
