@@ -4,6 +4,9 @@
 //! server as a child process: the `orgbase` binary beside this one, else on `PATH`.
 
 mod bench;
+mod pgdb;
+mod pin;
+mod wrk;
 
 use std::path::PathBuf;
 
@@ -38,4 +41,9 @@ fn server_exe() -> anyhow::Result<PathBuf> {
         "no orgbase binary beside orgbase-bench or on PATH; \
          build it with `cargo build --release -p orgbase`",
     )
+}
+
+/// An executable beside this one or on `PATH` (wrk, taskset).
+fn exe_on_path(name: &str) -> Option<PathBuf> {
+    orgbase::exe::find(name)
 }

@@ -60,6 +60,15 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<OsString>,
     },
+    /// The benchmark's floor: one bare axum route (`GET /`, an empty 200) without any
+    /// middleware, on this binary's runtime. `orgbase bench` measures it first, so every
+    /// endpoint is judged against what this machine, runtime and HTTP stack can do at
+    /// all (bench/README.md). Not for anything else.
+    #[command(hide = true)]
+    BenchFloor {
+        #[arg(long)]
+        bind: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -492,6 +501,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Bench { args } => bench(args),
+        Command::BenchFloor { bind } => {
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .with_context(|| format!("binding {bind}"))?;
+            let floor = axum::Router::new().route("/", axum::routing::get(|| async {}));
+            axum::serve(listener, floor).await?;
+            Ok(())
+        }
     }
 }
 
