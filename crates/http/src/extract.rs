@@ -78,7 +78,10 @@ pub fn origin(parts: &Parts) -> Origin {
                 .map(|c| c.0.ip())
         })
         .map(|ip| ip.to_string());
-    let request_id = parts.extensions.get::<RequestId>().map(|r| r.0.clone());
+    let request_id = parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.as_str().to_string());
     Origin {
         client_addr,
         request_id,

@@ -24,12 +24,26 @@ use crate::problem::Problem;
 /// Largest accepted request body. Org documents are small; imports get their own limit.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// What every handler and middleware shares: one `Arc`, so the clones axum makes for
+/// each request (state extractors, middleware) cost one atomic increment, not one per
+/// field.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub svc: Services,
-    pub proxies: Arc<proxy::ProxyTrust>,
-    pub metrics: Arc<metrics::Metrics>,
+    pub proxies: proxy::ProxyTrust,
+    pub metrics: metrics::Metrics,
     pub openapi: Arc<str>,
+    pub request_ids: middleware::RequestIds,
+    pub request_timeout: Option<std::time::Duration>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 /// The complete application: routes, limits, fallbacks and the observing middleware.
@@ -53,20 +67,18 @@ pub fn app_with(svc: Services, options: HttpOptions, pages: Router<AppState>) ->
     let router = router.merge(pages);
     openapi::finish(&mut doc);
     let openapi: Arc<str> = doc.to_json().unwrap_or_default().into();
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         svc,
-        proxies: Arc::new(options.trusted_proxies),
-        metrics: Arc::new(metrics::Metrics::default()),
+        proxies: options.trusted_proxies,
+        metrics: metrics::Metrics::default(),
         openapi,
-    };
+        request_ids: middleware::RequestIds::new(),
+        request_timeout: options.request_timeout,
+    }));
     router
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(
-            options.request_timeout,
-            middleware::timeout,
-        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -1,10 +1,12 @@
 //! Request metrics in the Prometheus text format, without a metrics framework: a few
-//! atomics per (method, route, status) series and a latency histogram per route.
+//! atomics per (method, route, status) series and a latency histogram per route
+//! (ADR 0024 says why not the `metrics` crates: recording must stay allocation-free and
+//! cheap next to a 10 µs request).
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Upper bounds of the latency buckets, in seconds.
@@ -19,18 +21,32 @@ struct Histogram {
     sum_micros: AtomicU64,
 }
 
+/// Per route: its latency histogram and its request counts by (method, status).
+#[derive(Default)]
+struct RouteSeries {
+    latency: Histogram,
+    counts: RwLock<Vec<(&'static str, u16, AtomicU64)>>,
+}
+
+/// Looked up by the route's `&str` and a short scan, so recording a request allocates
+/// nothing once its series exists.
 #[derive(Default)]
 pub struct Metrics {
-    requests: RwLock<HashMap<(String, String, u16), AtomicU64>>,
-    latency: RwLock<HashMap<String, Histogram>>,
+    routes: RwLock<HashMap<String, Arc<RouteSeries>>>,
 }
 
 /// The label of a request method. Anyone can send any method name; each distinct label
 /// would be a series kept forever (and a log field of any size). Only the methods
 /// routes use get their own label.
-pub fn method_label(method: &str) -> &str {
+pub fn method_label(method: &str) -> &'static str {
     match method {
-        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
         _ => "OTHER",
     }
 }
@@ -38,92 +54,98 @@ pub fn method_label(method: &str) -> &str {
 impl Metrics {
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let method = method_label(method);
-        let key = (method.to_string(), route.to_string(), status);
-        let counted = self
-            .requests
-            .read()
-            .ok()
-            .and_then(|m| m.get(&key).map(|c| c.fetch_add(1, Ordering::Relaxed)));
-        if counted.is_none()
-            && let Ok(mut m) = self.requests.write()
-        {
-            m.entry(key).or_default().fetch_add(1, Ordering::Relaxed);
+        let found = self.routes.read().ok().and_then(|m| m.get(route).cloned());
+        let series = match found {
+            Some(s) => s,
+            None => match self.routes.write() {
+                Ok(mut m) => m.entry(route.to_string()).or_default().clone(),
+                Err(_) => return,
+            },
+        };
+        let counted = series.counts.read().ok().is_some_and(|c| {
+            c.iter()
+                .find(|(m, s, _)| *m == method && *s == status)
+                .map(|(_, _, n)| n.fetch_add(1, Ordering::Relaxed))
+                .is_some()
+        });
+        if !counted && let Ok(mut c) = series.counts.write() {
+            match c.iter().find(|(m, s, _)| *m == method && *s == status) {
+                Some((_, _, n)) => {
+                    n.fetch_add(1, Ordering::Relaxed);
+                }
+                None => c.push((method, status, AtomicU64::new(1))),
+            }
         }
         let secs = elapsed.as_secs_f64();
         let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let observe = |h: &Histogram| {
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                if secs <= *bound {
-                    h.buckets[i].fetch_add(1, Ordering::Relaxed);
-                }
+        let h = &series.latency;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.buckets[i].fetch_add(1, Ordering::Relaxed);
             }
-            h.count.fetch_add(1, Ordering::Relaxed);
-            h.sum_micros.fetch_add(micros, Ordering::Relaxed);
-        };
-        let seen = self
-            .latency
-            .read()
-            .ok()
-            .map(|m| m.get(route).map(observe).is_some())
-            .unwrap_or(false);
-        if !seen && let Ok(mut m) = self.latency.write() {
-            observe(m.entry(route.to_string()).or_default());
         }
+        h.count.fetch_add(1, Ordering::Relaxed);
+        h.sum_micros.fetch_add(micros, Ordering::Relaxed);
     }
 
     pub fn render(&self) -> String {
+        let routes: Vec<(String, Arc<RouteSeries>)> = self
+            .routes
+            .read()
+            .map(|m| m.iter().map(|(r, s)| (r.clone(), s.clone())).collect())
+            .unwrap_or_default();
         let mut out = String::new();
         out.push_str(
             "# HELP orgbase_http_requests_total HTTP requests by method, route and status.\n",
         );
         out.push_str("# TYPE orgbase_http_requests_total counter\n");
-        if let Ok(m) = self.requests.read() {
-            let mut rows: Vec<_> = m
-                .iter()
-                .map(|((me, r, s), c)| (me.clone(), r.clone(), *s, c.load(Ordering::Relaxed)))
-                .collect();
-            rows.sort();
-            for (method, route, status, n) in rows {
-                let _ = writeln!(
-                    out,
-                    "orgbase_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                    escape(&route)
-                );
+        let mut rows: Vec<(&str, String, u16, u64)> = Vec::new();
+        for (route, s) in &routes {
+            if let Ok(c) = s.counts.read() {
+                for (m, st, n) in c.iter() {
+                    rows.push((m, route.clone(), *st, n.load(Ordering::Relaxed)));
+                }
             }
+        }
+        rows.sort();
+        for (method, route, status, n) in rows {
+            let _ = writeln!(
+                out,
+                "orgbase_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                escape(&route)
+            );
         }
         out.push_str(
             "# HELP orgbase_http_request_duration_seconds HTTP request latency by route.\n",
         );
         out.push_str("# TYPE orgbase_http_request_duration_seconds histogram\n");
-        if let Ok(m) = self.latency.read() {
-            let mut routes: Vec<_> = m.keys().cloned().collect();
-            routes.sort();
-            for route in routes {
-                let Some(h) = m.get(&route) else { continue };
-                let r = escape(&route);
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "orgbase_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{bound}\"}} {}",
-                        h.buckets[i].load(Ordering::Relaxed)
-                    );
-                }
-                let count = h.count.load(Ordering::Relaxed);
+        let mut routes = routes;
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (route, s) in &routes {
+            let h = &s.latency;
+            let r = escape(route);
+            for (i, bound) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     out,
-                    "orgbase_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
-                );
-                #[allow(clippy::cast_precision_loss)]
-                let sum = h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
-                let _ = writeln!(
-                    out,
-                    "orgbase_http_request_duration_seconds_sum{{route=\"{r}\"}} {sum}"
-                );
-                let _ = writeln!(
-                    out,
-                    "orgbase_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+                    "orgbase_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{bound}\"}} {}",
+                    h.buckets[i].load(Ordering::Relaxed)
                 );
             }
+            let count = h.count.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "orgbase_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {count}"
+            );
+            #[allow(clippy::cast_precision_loss)]
+            let sum = h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+            let _ = writeln!(
+                out,
+                "orgbase_http_request_duration_seconds_sum{{route=\"{r}\"}} {sum}"
+            );
+            let _ = writeln!(
+                out,
+                "orgbase_http_request_duration_seconds_count{{route=\"{r}\"}} {count}"
+            );
         }
         out
     }

@@ -149,6 +149,7 @@ async fn console_with_clock(
     if connect.max_connections.is_none() {
         connect.max_connections = settings.db_max_connections;
     }
+    connect.no_read_cache |= settings.read_cache == "off";
     let store = orgbase_store::connect(&settings.database_url, &connect)
         .await
         .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?;

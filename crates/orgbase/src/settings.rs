@@ -37,6 +37,11 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
 
+    /// The read cache in front of the hot reads (ADR 0024): `on` (default) or `off`
+    /// (every read goes to the database; for measuring what the cache buys).
+    #[arg(long, env = "ORGBASE_READ_CACHE", default_value = "on", value_parser = ["on", "off"], global = true)]
+    pub read_cache: String,
+
     /// Who may sign up by themselves: `restricted` (nobody, for now) or `open`.
     #[arg(
         long,
@@ -308,6 +313,7 @@ impl Settings {
         Self {
             database_url: "sqlite://orgbase.db".into(),
             db_max_connections: None,
+            read_cache: "on".into(),
             signup_mode: SignupModeArg::Restricted,
             session_ttl_hours: 336,
             argon2_memory_kib: 19 * 1024,

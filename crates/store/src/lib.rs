@@ -9,8 +9,10 @@
 //!
 //! Layout: `traits/` (the traits, by aggregate), `sql/` (their SQL, by aggregate,
 //! written once and compiled for each backend), `sqlite/` and `postgres/` (connecting,
-//! migrating, locking, schema dumps), `migrations/` (per backend).
+//! migrating, locking, schema dumps, hearing of other writers), `migrations/` (per
+//! backend), `cache.rs` (the read cache in front of the hot reads, ADR 0024).
 
+pub mod cache;
 pub mod dump;
 mod migrations;
 mod postgres;
@@ -111,6 +113,8 @@ pub struct ConnectOptions {
     pub max_connections: Option<u32>,
     /// PostgreSQL only: the schema to work in (tests give each test its own).
     pub pg_schema: Option<String>,
+    /// Every read goes to the database (ORGBASE_READ_CACHE=off).
+    pub no_read_cache: bool,
 }
 
 /// Opens the store named by `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`).

@@ -53,6 +53,11 @@ pub const SQLITE: &[Migration] = &[
         name: "service_keys_and_assistants",
         sql: include_str!("../migrations/sqlite/0009_service_keys_and_assistants.sql"),
     },
+    Migration {
+        version: 10,
+        name: "change_notices",
+        sql: include_str!("../migrations/sqlite/0010_change_notices.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -100,6 +105,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 9,
         name: "service_keys_and_assistants",
         sql: include_str!("../migrations/postgres/0009_service_keys_and_assistants.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "change_notices",
+        sql: include_str!("../migrations/postgres/0010_change_notices.sql"),
     },
 ];
 

@@ -139,6 +139,7 @@ pub struct PasswordToken {
 pub struct SessionAuth {
     pub id: SessionId,
     pub token_hash: String,
+    pub expires_at: Timestamp,
     pub user: User,
 }
 
@@ -147,6 +148,7 @@ pub struct SessionAuth {
 pub struct ApiKeyAuth {
     pub id: ApiKeyId,
     pub token_hash: String,
+    pub expires_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
     pub user: User,
 }

@@ -60,7 +60,7 @@ pub fn default_tree(org: OrgId, now: Timestamp) -> (Workspace, Project) {
 }
 
 /// Where a membership applies. The id is the org's, workspace's or project's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     Org(OrgId),
     Workspace(WorkspaceId),

@@ -4,7 +4,7 @@ use uuid::Uuid;
 
 /// Items after `after` (by id; before it for lists that run newest first), at most
 /// `limit`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PageRequest {
     pub after: Option<Uuid>,
     pub limit: u32,

@@ -1,8 +1,9 @@
 //! Several `orgbase serve` nodes on one database behave as one server
-//! (docs/deploy.md): sessions made on one work on the others, a disabled user is
-//! refused everywhere at once (no node caches what the database says), usage limits
-//! hold across nodes, and a mail goes out once whichever node's worker takes it.
-//! Authentication rate limits are per node, as the deployment guide says.
+//! (docs/deploy.md): sessions made on one work on the others, a change made on one
+//! node (or by anyone else writing the database) reaches every node's read cache within
+//! its bound (ADR 0024), usage limits hold across nodes, and a mail goes out once
+//! whichever node's worker takes it. Authentication rate limits are per node, as the
+//! deployment guide says.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -17,8 +18,20 @@ use crate::{story, test_on};
 /// two-node story runs on PostgreSQL only.
 pub const TESTS: &[Test] = &[
     test_on!(Postgres, two_nodes_share_sessions_limits_and_mail),
+    test_on!(
+        Postgres,
+        a_change_on_one_node_reaches_the_other_within_the_bound
+    ),
+    story!(a_change_made_outside_the_server_reaches_it_within_the_bound),
     story!(rate_limits_are_per_node),
 ];
+
+/// Waits out the read cache's bound: an answer given after this reflects every change
+/// committed before it started (ADR 0024). Not a timing guess: the cache answers only
+/// while its last confirmation is younger than `FRESH_FOR`.
+async fn after_the_bound() {
+    tokio::time::sleep(orgbase_store::cache::FRESH_FOR + std::time::Duration::from_millis(5)).await;
+}
 
 const FROM: &str = "Orgbase <orgbase@example.com>";
 
@@ -71,6 +84,12 @@ async fn two_nodes_share_sessions_limits_and_mail() {
         )
         .await;
     assert_eq!(st, 200, "{body}");
+    assert_eq!(
+        one.get("/api/v1/me", &member.token).await.0,
+        401,
+        "at once here"
+    );
+    after_the_bound().await;
     assert_eq!(two.get("/api/v1/me", &member.token).await.0, 401);
 
     // A usage limit holds when both nodes add members at once.
@@ -151,6 +170,93 @@ async fn two_nodes_share_sessions_limits_and_mail() {
     // Long enough for both workers to have polled several times more.
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert_eq!(to_guest(), 1, "sent once");
+}
+
+/// Node two has the member's answers cached; changes made on node one reach it within
+/// the bound, and node one sees them at once.
+async fn a_change_on_one_node_reaches_the_other_within_the_bound() {
+    let Some(one) = spawn_with(Backend::Postgres, |_| {}).await else {
+        return;
+    };
+    let two = one.another_node(|_| {}).await;
+    let owner = one.signup("bound-owner@example.com", "Owner").await;
+    let member = one.signup("bound-member@example.com", "Member").await;
+    one.add_to_org(&owner.org_slug, &member.id, "viewer").await;
+    let org = format!("/api/v1/orgs/{}", owner.org_slug);
+    let members = format!("{org}/members?limit=50");
+    for _ in 0..3 {
+        assert_eq!(two.get(&org, &member.token).await.0, 200);
+        assert_eq!(two.get(&members, &member.token).await.0, 200);
+        assert_eq!(two.get("/api/v1/orgs", &member.token).await.0, 200);
+    }
+
+    // Removed from the org on node one.
+    let (st, body) = one
+        .delete(&format!("{org}/members/{}", member.id), &owner.token)
+        .await;
+    assert_eq!(st, 204, "{body}");
+    assert_eq!(one.get(&org, &member.token).await.0, 404, "at once here");
+    after_the_bound().await;
+    assert_eq!(two.get(&org, &member.token).await.0, 404);
+    let (_, mine) = two.get("/api/v1/orgs", &member.token).await;
+    assert!(
+        !mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["slug"] == owner.org_slug.as_str()),
+        "{mine}"
+    );
+    let (_, page) = two.get(&members, &owner.token).await;
+    assert!(
+        !page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["user_id"] == member.id.as_str()),
+        "{page}"
+    );
+
+    // A session ended on node one (sign-out) no longer works on node two.
+    assert_eq!(two.get("/api/v1/me", &member.token).await.0, 200);
+    let (st, body) = one
+        .post("/api/v1/auth/logout", &member.token, json!({}))
+        .await;
+    assert!(st.is_success(), "{st} {body}");
+    after_the_bound().await;
+    assert_eq!(two.get("/api/v1/me", &member.token).await.0, 401);
+}
+
+/// Someone else writes the database (the CLI on the same SQLite file, an operator's SQL
+/// on PostgreSQL): the running server's cached answers give way within the bound.
+async fn a_change_made_outside_the_server_reaches_it_within_the_bound(b: Backend) {
+    let Some(app) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let member = app.signup("outside-member@example.com", "Member").await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/me", &member.token).await.0, 200);
+    }
+    let id: uuid::Uuid = member.id.parse().unwrap();
+    let sql = "UPDATE users SET enabled = FALSE WHERE id = $1";
+    match b {
+        Backend::Sqlite => {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut app.raw_sqlite().await)
+                .await
+                .unwrap();
+        }
+        Backend::Postgres => {
+            sqlx::query(sql)
+                .bind(id)
+                .execute(&mut app.raw_postgres().await)
+                .await
+                .unwrap();
+        }
+    }
+    after_the_bound().await;
+    assert_eq!(app.get("/api/v1/me", &member.token).await.0, 401);
 }
 
 /// The login budget is counted in each node's memory: spent on one node, the other

@@ -1,11 +1,13 @@
 //! PostgreSQL: for several stateless Orgbase nodes sharing one database.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
+use crate::cache::{CONFIRM_EVERY, Freshness, ReadCache};
 use crate::dump::{Column, ForeignKey, Index, Schema, Table};
 use crate::{ConnectOptions, Result, migrations};
 use orgbase_domain::{Member, Page, PageRequest, Scope};
@@ -23,6 +25,7 @@ pub mod sql;
 pub struct BackendStore {
     pub read: PgPool,
     pub write: PgPool,
+    pub cache: ReadCache,
 }
 
 pub type PgStore = BackendStore;
@@ -60,12 +63,116 @@ impl BackendStore {
             .test_before_acquire(false)
             .max_connections(opts.max_connections.unwrap_or(16).max(1))
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        let cache_on = !opts.no_read_cache;
+        let cache = ReadCache::new(Freshness::new(cache_on));
+        if cache_on {
+            // Two connections of its own (the listener and the heartbeat), so the
+            // watcher never waits for, or holds, one the requests need.
+            let own = PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_lazy_with(options);
+            watch(&cache.fresh, own);
+        }
         Ok(Self {
             read: pool.clone(),
             write: pool,
+            cache,
         })
+    }
+}
+
+/// Hears of changes committed by anyone (the change-notice triggers of migration 0010
+/// notify `orgbase_<schema>`), and confirms that it has heard of all of them: a
+/// heartbeat sent through the same channel comes back behind every notification
+/// committed before it, so receiving the beat sent at `t` means every change committed
+/// before `t` has been heard of. Stops when the store is dropped.
+fn watch(fresh: &Arc<Freshness>, pool: PgPool) {
+    let me = format!("beat:{}:", uuid::Uuid::now_v7().simple());
+    let weak = Arc::downgrade(fresh);
+    tokio::spawn(async move {
+        let mut listener: Option<(PgListener, String)> = None;
+        let mut beating: Option<tokio::task::JoinHandle<()>> = None;
+        loop {
+            if weak.strong_count() == 0 {
+                break;
+            }
+            let (l, _) = match listener.as_mut() {
+                Some(l) => l,
+                None => match listen(&pool).await {
+                    Ok((l, channel)) => {
+                        // Whatever was said while nobody listened is unknown.
+                        if let Some(f) = weak.upgrade() {
+                            f.changed();
+                        }
+                        if let Some(b) = beating.take() {
+                            b.abort();
+                        }
+                        beating = Some(tokio::spawn(beat(
+                            weak.clone(),
+                            pool.clone(),
+                            channel.clone(),
+                            me.clone(),
+                        )));
+                        listener.insert((l, channel))
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(CONFIRM_EVERY).await;
+                        continue;
+                    }
+                },
+            };
+            let heard = l.try_recv().await;
+            let Some(fresh) = weak.upgrade() else { break };
+            match heard {
+                Ok(Some(n)) => match n.payload().strip_prefix(&me) {
+                    Some(sent) => {
+                        if let Ok(at) = sent.parse::<u64>() {
+                            fresh.confirm_micros(at);
+                        }
+                    }
+                    // Another node's heartbeat says nothing changed.
+                    None if n.payload().starts_with("beat:") => {}
+                    None => fresh.changed(),
+                },
+                // The connection was lost: notices may be missed until a new listener
+                // is in place, so the cache is voided again once it is (above).
+                Ok(None) | Err(_) => {
+                    fresh.changed();
+                    listener = None;
+                }
+            }
+        }
+        if let Some(b) = beating {
+            b.abort();
+        }
+    });
+}
+
+/// A listener on this schema's channel, and the channel's name.
+async fn listen(pool: &PgPool) -> std::result::Result<(PgListener, String), sqlx::Error> {
+    let channel: String = sqlx::query_scalar("SELECT 'orgbase_' || left(current_schema(), 48)")
+        .fetch_one(pool)
+        .await?;
+    let mut l = PgListener::connect_with(pool).await?;
+    l.listen(&channel).await?;
+    Ok((l, channel))
+}
+
+/// The heartbeat: `beat:<this store>:<microseconds after its epoch>`, every
+/// `CONFIRM_EVERY`, until the store is dropped.
+async fn beat(fresh: std::sync::Weak<Freshness>, pool: PgPool, channel: String, me: String) {
+    while let Some(f) = fresh.upgrade() {
+        let payload = format!("{me}{}", f.micros_now());
+        drop(f);
+        let _ = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(&channel)
+            .bind(payload)
+            .execute(&pool)
+            .await;
+        tokio::time::sleep(CONFIRM_EVERY).await;
     }
 }
 

@@ -223,7 +223,8 @@ reads!(AccessReads {
     fn invitation_by_token(&self, token_hash: &str) -> Option<Invitation>;
     fn invitations_of(&self, org: OrgId, status: Option<InvitationStatus>, now: Timestamp, page: PageRequest) -> Page<Invitation>;
     fn api_keys_of(&self, user: UserId, page: PageRequest) -> Page<ApiKey>;
-    fn org_api_key_auth(&self, token_hash: &str, now: Timestamp) -> Option<(OrgApiKey, Org)>;
+    fn org_api_key_auth(&self, token_hash: &str, now: Timestamp) -> Option<(OrgApiKey, Org)>
+        => service_keys(token_hash.to_string()) at now;
     fn org_api_keys_of(&self, org: OrgId, page: PageRequest) -> Page<OrgApiKey>;
 });
 

@@ -212,13 +212,14 @@ pub(crate) async fn memberships_of(
 }
 
 reads!(HierarchyReads {
-    fn workspace(&self, id: WorkspaceId) -> Option<Workspace>;
+    fn workspace(&self, id: WorkspaceId) -> Option<Workspace> => workspaces(id);
     fn workspaces(&self, org: OrgId, page: PageRequest) -> Page<Workspace>;
-    fn project(&self, id: ProjectId) -> Option<Project>;
+    fn project(&self, id: ProjectId) -> Option<Project> => projects(id);
     fn projects(&self, ws: WorkspaceId, page: PageRequest) -> Page<Project>;
     fn membership(&self, scope: Scope, user: UserId) -> Option<Membership>;
-    fn role_chain(&self, user: UserId, org: OrgId, workspace: Option<WorkspaceId>, project: Option<ProjectId>) -> RoleChain;
-    fn members(&self, scope: Scope, page: PageRequest) -> Page<Member>;
+    fn role_chain(&self, user: UserId, org: OrgId, workspace: Option<WorkspaceId>, project: Option<ProjectId>) -> RoleChain
+        => role_chains((user, org, workspace, project));
+    fn members(&self, scope: Scope, page: PageRequest) -> Page<Member> => members((scope, page));
     fn search_members(&self, scope: Scope, search: &str, page: PageRequest) -> Page<Member>;
     fn memberships_of(&self, user: UserId) -> Vec<(Membership, Slug)>;
 });

@@ -12,6 +12,7 @@
 //! and for a transaction, on its own) and the write trait for the transaction.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use orgbase_domain::{ApiKeyId, Timestamp};
@@ -19,14 +20,35 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use super::{BackendStore, Db, LOCK_SUFFIX, ReadGuard};
 use crate::Result;
+use crate::cache::Freshness;
 
 /// Implements a read trait twice: for the store (on a reader connection) and for a
 /// transaction (on the transaction's connection). Each method runs the query function
 /// of the same name in the invoking module.
+///
+/// A method of the store may be answered from the read cache (`crate::cache`) by
+/// naming its memo and key: `=> memo(key)`, or `=> memo(key) at now` for a read whose
+/// answer depends on the time. Reads inside a transaction never are: they must see the
+/// transaction's own writes and locks.
 macro_rules! reads {
-    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty;)* }) => {
-        reads!(@impl $trait for super::BackendStore { $(fn $name($($arg: $ty),*) -> $ret;)* });
+    ($trait:ident { $(fn $name:ident(&self $(, $arg:ident: $ty:ty)* $(,)?) -> $ret:ty $(=> $memo:ident($key:expr) $(at $now:ident)?)?;)* }) => {
+        #[async_trait::async_trait]
+        impl crate::$trait for super::BackendStore {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> crate::Result<$ret> {
+                    let load = async { $name(&mut *self.conn().await?, $($arg),*).await };
+                    reads!(@via self, load $(, $memo, $key $(, $now)?)?)
+                }
+            )*
+        }
         reads!(@impl $trait for super::SqlTx { $(fn $name($($arg: $ty),*) -> $ret;)* });
+    };
+    (@via $s:ident, $load:ident) => { $load.await };
+    (@via $s:ident, $load:ident, $memo:ident, $key:expr) => {
+        $s.cache.$memo.get_or(&$s.cache.fresh, $key, $load).await
+    };
+    (@via $s:ident, $load:ident, $memo:ident, $key:expr, $now:ident) => {
+        $s.cache.$memo.get_or_at(&$s.cache.fresh, $key, $now, $load).await
     };
     (@impl $trait:ident for $t:ty { $(fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
         #[async_trait::async_trait]
@@ -98,28 +120,51 @@ impl BackendStore {
     pub(crate) async fn conn(&self) -> Result<Conn<'_>> {
         Ok(Conn::Reader(self.reader().await?))
     }
+
+    /// After a write outside a transaction: cached answers (the keys' last use) are
+    /// void here.
+    async fn touched(&self) -> Result<()> {
+        self.cache.fresh.changed();
+        Ok(())
+    }
 }
 
 /// A transaction. Reads (`&self`) take its connection through a lock that is never
 /// contended (one use case drives one transaction); writes (`&mut self`) need none.
 /// Dropping it without committing rolls it back (sqlx's `Transaction` does so).
-pub struct SqlTx(Mutex<DbTx>);
+pub struct SqlTx {
+    tx: Mutex<DbTx>,
+    /// The store's read cache's freshness: a commit that wrote voids the cache.
+    fresh: Arc<Freshness>,
+    wrote: bool,
+}
 
 impl SqlTx {
     async fn conn(&self) -> Result<Conn<'_>> {
-        Ok(Conn::Tx(self.0.lock().await))
+        Ok(Conn::Tx(self.tx.lock().await))
     }
 
     /// The transaction's connection, for writes.
     fn c(&mut self) -> &mut DbConn {
-        self.0.get_mut()
+        self.wrote = true;
+        self.tx.get_mut()
     }
 }
 
 #[async_trait]
 impl crate::Commit for SqlTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        Ok(self.0.into_inner().commit().await?)
+        let SqlTx { tx, fresh, wrote } = *self;
+        let tx = tx.into_inner();
+        if !wrote {
+            return Ok(tx.commit().await?);
+        }
+        // This node's cache is void right after the commit: the next request here sees
+        // the change (other nodes hear of it from the database: ADR 0024). Also when
+        // the commit fails, as its outcome may be unknown.
+        let done = tx.commit().await;
+        fresh.changed();
+        Ok(done?)
     }
 }
 
@@ -145,7 +190,11 @@ impl crate::Database for BackendStore {
     }
 
     async fn begin(&self) -> Result<Box<dyn crate::Tx>> {
-        Ok(Box::new(SqlTx(Mutex::new(self.write.begin().await?))))
+        Ok(Box::new(SqlTx {
+            tx: Mutex::new(self.write.begin().await?),
+            fresh: self.cache.fresh.clone(),
+            wrote: false,
+        }))
     }
 
     async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
@@ -154,7 +203,7 @@ impl crate::Database for BackendStore {
             .bind(id.0)
             .execute(&self.write)
             .await?;
-        Ok(())
+        self.touched().await
     }
 
     async fn touch_org_api_key(&self, id: ApiKeyId, now: Timestamp) -> Result<()> {
@@ -163,6 +212,6 @@ impl crate::Database for BackendStore {
             .bind(id.0)
             .execute(&self.write)
             .await?;
-        Ok(())
+        self.touched().await
     }
 }

@@ -84,7 +84,7 @@ pub(crate) async fn session_org_access(
         OrgKey::Slug(_) => "o.slug = $3",
     };
     let sql = format!(
-        "SELECT s.id AS sid, s.token_hash AS th, {USER_COLS}, {ORG_COLS_PREFIXED}, \
+        "SELECT s.id AS sid, s.token_hash AS th, s.expires_at AS sexp, {USER_COLS}, {ORG_COLS_PREFIXED}, \
          m.role AS my_role, m.status AS my_status \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          LEFT JOIN orgs o ON {cond} \
@@ -102,6 +102,7 @@ pub(crate) async fn session_org_access(
     let auth = SessionAuth {
         id: SessionId(r.try_get("sid")?),
         token_hash: r.try_get("th")?,
+        expires_at: super::rows::ts(&r, "sexp")?,
         user: user_from(&r)?,
     };
     let org = match r.try_get::<Option<Uuid>, _>("o_id")? {
@@ -222,12 +223,14 @@ pub(crate) async fn slugs_like(c: &mut DbConn, base: &Slug) -> Result<Vec<String
 }
 
 reads!(OrgReads {
-    fn org_by_id(&self, id: OrgId) -> Option<Org>;
+    fn org_by_id(&self, id: OrgId) -> Option<Org> => orgs(id);
     fn org_by_slug(&self, slug: &Slug) -> Option<Org>;
     fn system_org(&self) -> Option<Org>;
-    fn session_org_access(&self, token_hash: &str, now: Timestamp, key: OrgKey<'_>) -> Option<(SessionAuth, Option<OrgAccessRow>)>;
-    fn org_access(&self, key: OrgKey<'_>, user: UserId) -> Option<OrgAccessRow>;
-    fn orgs_of(&self, user: UserId, page: PageRequest) -> Page<OrgWithRole>;
+    fn session_org_access(&self, token_hash: &str, now: Timestamp, key: OrgKey<'_>) -> Option<(SessionAuth, Option<OrgAccessRow>)>
+        => session_orgs((token_hash.to_string(), key.into())) at now;
+    fn org_access(&self, key: OrgKey<'_>, user: UserId) -> Option<OrgAccessRow>
+        => org_access((key.into(), user));
+    fn orgs_of(&self, user: UserId, page: PageRequest) -> Page<OrgWithRole> => orgs_of((user, page));
     fn all_orgs(&self, filter: OrgFilter, page: PageRequest) -> Page<Org>;
     fn orgs_deleted_before(&self, before: Timestamp, limit: u32) -> Vec<Org>;
     fn count_owned_live_orgs(&self, user: UserId) -> i64;

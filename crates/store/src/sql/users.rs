@@ -8,7 +8,7 @@ use orgbase_domain::{
 use sqlx::Row;
 use uuid::Uuid;
 
-use super::rows::{DbRow, USER_COLS, after, overfetch, ts_opt, user_from};
+use super::rows::{DbRow, USER_COLS, after, overfetch, ts, ts_opt, user_from};
 use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::{Result, UserFilter};
 
@@ -108,7 +108,7 @@ pub(crate) async fn session_user(
     now: Timestamp,
 ) -> Result<Option<SessionAuth>> {
     let sql = format!(
-        "SELECT s.id AS sid, s.token_hash AS th, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
+        "SELECT s.id AS sid, s.token_hash AS th, s.expires_at AS sexp, {USER_COLS} FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.expires_at > $2"
     );
     let row = sqlx::query(&sql)
@@ -120,6 +120,7 @@ pub(crate) async fn session_user(
         Ok(SessionAuth {
             id: SessionId(r.try_get("sid")?),
             token_hash: r.try_get("th")?,
+            expires_at: ts(&r, "sexp")?,
             user: user_from(&r)?,
         })
     })
@@ -132,7 +133,7 @@ pub(crate) async fn api_key_user(
     now: Timestamp,
 ) -> Result<Option<ApiKeyAuth>> {
     let sql = format!(
-        "SELECT k.id AS kid, k.token_hash AS th, k.last_used_at AS klu, {USER_COLS} FROM api_keys k JOIN users u ON u.id = k.user_id \
+        "SELECT k.id AS kid, k.token_hash AS th, k.expires_at AS kexp, k.last_used_at AS klu, {USER_COLS} FROM api_keys k JOIN users u ON u.id = k.user_id \
          WHERE k.token_hash = $1 AND (k.expires_at IS NULL OR k.expires_at > $2)"
     );
     let row = sqlx::query(&sql)
@@ -144,6 +145,7 @@ pub(crate) async fn api_key_user(
         Ok(ApiKeyAuth {
             id: ApiKeyId(r.try_get("kid")?),
             token_hash: r.try_get("th")?,
+            expires_at: ts_opt(&r, "kexp")?,
             last_used_at: ts_opt(&r, "klu")?,
             user: user_from(&r)?,
         })
@@ -159,8 +161,10 @@ reads!(UserReads {
     fn users(&self, filter: UserFilter, page: PageRequest) -> Page<User>;
     fn count_system_admins(&self) -> i64;
     fn orgless_verified_users_in(&self, domain: &str) -> Vec<User>;
-    fn session_user(&self, token_hash: &str, now: Timestamp) -> Option<SessionAuth>;
-    fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Option<ApiKeyAuth>;
+    fn session_user(&self, token_hash: &str, now: Timestamp) -> Option<SessionAuth>
+        => sessions(token_hash.to_string()) at now;
+    fn api_key_user(&self, token_hash: &str, now: Timestamp) -> Option<ApiKeyAuth>
+        => api_keys(token_hash.to_string()) at now;
 });
 
 /// Runs a one-time token's `DELETE … RETURNING …, expires_at`: the row when the token

@@ -7,7 +7,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 use orgbase_domain::{Member, Membership, Page, PageRequest, Scope};
 
+use crate::cache::{CONFIRM_EVERY, Freshness, ReadCache};
 use crate::{ConnectOptions, Result, StoreError, migrations};
 
 /// Creates the database file, empty and readable by its owner only (0600 on unix), when
@@ -55,6 +57,7 @@ pub mod sql;
 pub struct BackendStore {
     pub read: ReadPool,
     pub write: SqlitePool,
+    pub cache: ReadCache,
 }
 
 /// Reader connections, handed out without sqlx's pool: its on-release ping costs a
@@ -164,11 +167,14 @@ impl BackendStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone().pragma("cache_size", "-16384"))
             .await?;
-        // An in-memory database exists per connection: share the writer.
+        let cache_on = !opts.no_read_cache;
+        // An in-memory database exists per connection: share the writer. Nobody else
+        // can write it, so the cache needs no watcher.
         if memory {
             return Ok(Self {
                 read: ReadPool::Shared(write.clone()),
                 write,
+                cache: ReadCache::new(Freshness::sole_writer(cache_on)),
             });
         }
         // A larger page cache than SQLite's 2 MB default keeps the hot index pages of a
@@ -183,8 +189,50 @@ impl BackendStore {
             conns: Mutex::new(conns),
             permits: Semaphore::new(n),
         };
-        Ok(Self { read, write })
+        let cache = ReadCache::new(Freshness::new(cache_on));
+        if cache_on {
+            watch(&cache.fresh, readers);
+        }
+        Ok(Self { read, write, cache })
     }
+}
+
+/// Hears of changes other processes (the CLI, a second server on the same file) commit:
+/// `PRAGMA data_version` changes when another connection has committed. Polled on a
+/// connection of its own; stops when the store is dropped.
+fn watch(fresh: &Arc<Freshness>, options: SqliteConnectOptions) {
+    let weak = Arc::downgrade(fresh);
+    tokio::spawn(async move {
+        let mut conn: Option<SqliteConnection> = None;
+        let mut seen: Option<i64> = None;
+        while let Some(fresh) = weak.upgrade() {
+            let started = Instant::now();
+            if conn.is_none() {
+                conn = sqlx::ConnectOptions::connect(&options).await.ok();
+                seen = None;
+            }
+            if let Some(c) = conn.as_mut() {
+                match sqlx::query_scalar::<_, i64>("PRAGMA data_version")
+                    .fetch_one(&mut *c)
+                    .await
+                {
+                    Ok(v) => {
+                        if seen != Some(v) {
+                            fresh.changed();
+                            seen = Some(v);
+                        }
+                        fresh.confirm(started);
+                    }
+                    Err(_) => {
+                        fresh.changed();
+                        conn = None;
+                    }
+                }
+            }
+            drop(fresh);
+            tokio::time::sleep(CONFIRM_EVERY).await;
+        }
+    });
 }
 
 pub async fn migrate(s: &BackendStore) -> Result<usize> {

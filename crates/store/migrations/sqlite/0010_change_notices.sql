@@ -1,0 +1,3 @@
+-- PostgreSQL only (change notices for other nodes' read caches, ADR 0024). SQLite's
+-- watcher reads `PRAGMA data_version`, which changes with every commit by any other
+-- connection, so there is nothing to add here.
