@@ -62,6 +62,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 5.0)]
     pub seconds: f64,
 
+    /// Seconds of unmeasured load before each read is measured (fills the server's read
+    /// cache and the database's page cache, as in steady operation). 0: none.
+    #[arg(long, default_value_t = 1.0)]
+    pub warmup: f64,
+
     /// Load generator: `wrk` (needs wrk on PATH), `builtin` (reqwest), or `auto` (wrk
     /// when on PATH).
     #[arg(long, value_enum, default_value_t = DriverChoice::Auto)]
@@ -373,9 +378,14 @@ async fn run_once(env: &Env<'_>, database_url: &str) -> anyhow::Result<Run> {
         .as_ref()
         .map(|s| format!("/proc/{}/stat", s.child.id()));
     for ep in Endpoint::LOAD {
+        // Unmeasured first: the read cache and the page cache filled, as in steady
+        // operation. Writes need no warming.
+        if (ep.is_read() || ep == Endpoint::Healthz) && args.warmup > 0.0 {
+            drive_endpoint(env, &clients, &shared, ep, args.warmup).await?;
+        }
         let server_before = server_stat.as_deref().and_then(cpu_seconds);
         let bench_before = own_cpu_seconds();
-        let mut r = drive_endpoint(env, &clients, &shared, ep).await?;
+        let mut r = drive_endpoint(env, &clients, &shared, ep, args.seconds).await?;
         r.server_cores = server_stat
             .as_deref()
             .and_then(cpu_seconds)
@@ -531,12 +541,13 @@ async fn measure_floor(env: &Env<'_>) -> anyhow::Result<EndpointResult> {
     Ok(r)
 }
 
-/// Drives one endpoint with the chosen generator.
+/// Drives one endpoint with the chosen generator for `seconds`.
 async fn drive_endpoint(
     env: &Env<'_>,
     clients: &[reqwest::Client],
     shared: &Arc<Shared>,
     ep: Endpoint,
+    seconds: f64,
 ) -> anyhow::Result<EndpointResult> {
     let connections = if ep == Endpoint::Login {
         env.args.login_connections
@@ -547,7 +558,7 @@ async fn drive_endpoint(
         Driver::Wrk(wrk) => {
             let mut rng = Rng::from_clock(ep as u64 + 100);
             let host = shared.base.trim_start_matches("http://").to_string();
-            let requests = (0..4096)
+            let requests: Vec<String> = (0..4096)
                 .map(|_| shared.spec(ep, &mut rng, wrk::COUNTER).raw(&host))
                 .collect();
             let m = wrk::run(
@@ -556,7 +567,7 @@ async fn drive_endpoint(
                 &shared.base,
                 requests,
                 connections,
-                env.args.seconds,
+                seconds,
                 env.dir,
             )
             .await?;
@@ -568,13 +579,13 @@ async fn drive_endpoint(
         }
         Driver::Builtin => {
             let shared = shared.clone();
-            drive(&clients[..connections], env.args.seconds, move |c, rng| {
+            let make = move |c: &reqwest::Client, rng: &mut Rng| {
                 let n = shared.next_org.fetch_add(1, Ordering::Relaxed);
                 shared
                     .spec(ep, rng, &format!("{n:09}"))
                     .send(c, &shared.base)
-            })
-            .await?
+            };
+            drive(&clients[..connections], seconds, make).await?
         }
     };
     r.endpoint = ep;
@@ -665,6 +676,9 @@ fn validate(a: &BenchArgs, s: Sizes) -> anyhow::Result<()> {
     if a.soak.is_some_and(|s| !(s > 0.0 && s.is_finite())) || !(a.rate > 0.0 && a.rate.is_finite())
     {
         bail!("--soak and --rate must be positive");
+    }
+    if !(a.warmup >= 0.0 && a.warmup.is_finite()) {
+        bail!("--warmup must be 0 or more");
     }
     if a.postgres.is_some() && a.url.is_some() {
         bail!("--postgres starts its own server; it does not go with --url");

@@ -376,13 +376,13 @@ impl Admin<'_> {
                 _ => return Err(Error::not_found("project_not_found", "project")),
             }
         }
-        let Some(user) = core.store.user_by_id(req.user_id).await? else {
+        let Some((user, chain)) = core
+            .store
+            .user_roles(req.user_id, org.id, req.workspace, req.project)
+            .await?
+        else {
             return Err(Error::not_found("user_not_found", "user"));
         };
-        let chain = core
-            .store
-            .role_chain(user.id, org.id, req.workspace, req.project)
-            .await?;
         let at = match (req.workspace, req.project) {
             (_, Some(_)) => ScopeKind::Project,
             (Some(_), None) => ScopeKind::Workspace,

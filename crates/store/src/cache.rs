@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use orgbase_domain::{
     ApiKeyAuth, Member, Org, OrgApiKey, OrgId, OrgWithRole, Page, PageRequest, Project, ProjectId,
-    RoleChain, Scope, SessionAuth, Timestamp, UserId, Workspace, WorkspaceId,
+    RoleChain, Scope, SessionAuth, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 
 use crate::{OrgAccessRow, OrgKey, Result};
@@ -145,7 +145,8 @@ impl Expiring for Option<(OrgApiKey, Org)> {
 
 /// One cached read: a bounded map from its arguments to its answer.
 pub struct Memo<K, V> {
-    map: quick_cache::sync::Cache<K, Entry<V>>,
+    map: quick_cache::sync::Cache<K, Entry<V>, ByWeight>,
+    weigh: fn(&V) -> u64,
 }
 
 #[derive(Clone)]
@@ -153,7 +154,19 @@ struct Entry<V> {
     generation: u64,
     /// The `now` the query ran with, for reads that depend on it.
     asked_at: Option<Timestamp>,
+    /// Computed once, when stored (the map must see the same weight on eviction).
+    weight: u64,
     value: V,
+}
+
+/// An entry weighs what it was given when stored.
+#[derive(Clone)]
+struct ByWeight;
+
+impl<K, V> quick_cache::Weighter<K, Entry<V>> for ByWeight {
+    fn weight(&self, _key: &K, e: &Entry<V>) -> u64 {
+        e.weight
+    }
 }
 
 impl<K, V> Memo<K, V>
@@ -161,9 +174,26 @@ where
     K: Eq + Hash + Clone,
     V: Clone,
 {
+    /// At most `capacity` entries.
     pub fn new(capacity: usize) -> Self {
+        Self::weighted(capacity, capacity as u64, |_| 1)
+    }
+
+    /// Entries of varying size (pages): at most `capacity` units of `weigh`, for about
+    /// `entries` entries.
+    pub fn weighted(entries: usize, capacity: u64, weigh: fn(&V) -> u64) -> Self {
         Self {
-            map: quick_cache::sync::Cache::new(capacity),
+            map: quick_cache::sync::Cache::with_weighter(entries, capacity, ByWeight),
+            weigh,
+        }
+    }
+
+    fn entry(&self, generation: u64, asked_at: Option<Timestamp>, value: V) -> Entry<V> {
+        Entry {
+            generation,
+            asked_at,
+            weight: (self.weigh)(&value).max(1),
+            value,
         }
     }
 
@@ -183,14 +213,8 @@ where
             return Ok(e.value);
         }
         let value = load.await?;
-        self.map.insert(
-            key,
-            Entry {
-                generation,
-                asked_at: None,
-                value: value.clone(),
-            },
-        );
+        self.map
+            .insert(key, self.entry(generation, None, value.clone()));
         Ok(value)
     }
 
@@ -217,14 +241,8 @@ where
             return Ok(e.value);
         }
         let value = load.await?;
-        self.map.insert(
-            key,
-            Entry {
-                generation,
-                asked_at: Some(now),
-                value: value.clone(),
-            },
-        );
+        self.map
+            .insert(key, self.entry(generation, Some(now), value.clone()));
         Ok(value)
     }
 }
@@ -245,6 +263,9 @@ impl From<OrgKey<'_>> for OrgKeyBuf {
     }
 }
 
+/// A user on a path org > workspace > project.
+pub type PathKey = (UserId, OrgId, Option<WorkspaceId>, Option<ProjectId>);
+
 /// What the one-query path of org-scoped requests answers (see `OrgReads`).
 pub type SessionOrgAccess = Option<(SessionAuth, Option<OrgAccessRow>)>;
 
@@ -259,7 +280,8 @@ pub struct ReadCache {
     pub orgs: Memo<OrgId, Option<Org>>,
     pub orgs_of: Memo<(UserId, PageRequest), Page<OrgWithRole>>,
     pub members: Memo<(Scope, PageRequest), Page<Member>>,
-    pub role_chains: Memo<(UserId, OrgId, Option<WorkspaceId>, Option<ProjectId>), RoleChain>,
+    pub role_chains: Memo<PathKey, RoleChain>,
+    pub user_roles: Memo<PathKey, Option<(User, RoleChain)>>,
     pub workspaces: Memo<WorkspaceId, Option<Workspace>>,
     pub projects: Memo<ProjectId, Option<Project>>,
 }
@@ -274,9 +296,12 @@ impl ReadCache {
             session_orgs: Memo::new(10_000),
             org_access: Memo::new(10_000),
             orgs: Memo::new(5_000),
-            orgs_of: Memo::new(2_000),
-            members: Memo::new(500),
+            // Pages weigh their rows: up to 50,000 orgs and 100,000 members (a few KB
+            // per 50-row page of members).
+            orgs_of: Memo::weighted(5_000, 50_000, |p| p.items.len() as u64 + 1),
+            members: Memo::weighted(5_000, 100_000, |p| p.items.len() as u64 + 1),
             role_chains: Memo::new(20_000),
+            user_roles: Memo::new(10_000),
             workspaces: Memo::new(5_000),
             projects: Memo::new(5_000),
         }

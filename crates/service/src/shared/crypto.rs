@@ -41,8 +41,9 @@ pub struct Hasher {
     params: Params,
     permits: Arc<Semaphore>,
     memory: Arc<Arena>,
-    /// A real hash of a random password: verifying against it costs what a real
-    /// verification costs, so unknown e-mails are not faster to reject.
+    /// A hash in this server's parameters that no password matches: verifying against
+    /// it costs what a real verification costs, so unknown e-mails are not faster to
+    /// reject.
     dummy: Arc<str>,
 }
 
@@ -83,9 +84,7 @@ impl Hasher {
             free: Mutex::new(Vec::new()),
             blocks: params.block_count(),
         };
-        let mut block = memory.take();
-        let dummy = hash_blocking(&argon, &params, &mut block, &random_hex(16)?)?;
-        memory.give(block);
+        let dummy = dummy_phc(&params)?;
         Ok(Self {
             argon: Arc::new(argon),
             params,
@@ -136,6 +135,33 @@ impl Hasher {
         .map_err(|e| Error::Internal(e.to_string()))?;
         Ok(ok && real)
     }
+}
+
+/// A PHC string with this server's parameters, a random salt and a random output.
+/// Verification runs argon2 over the salt in full and then compares, so it costs the
+/// same as against a real hash; made without hashing, so start-up takes no 19 MiB block
+/// (the idle server's memory stays small).
+fn dummy_phc(params: &Params) -> Result<String> {
+    let mut salt = [0u8; 16];
+    let mut out = [0u8; 64];
+    getrandom::getrandom(&mut salt).map_err(|e| Error::Internal(e.to_string()))?;
+    getrandom::getrandom(&mut out).map_err(|e| Error::Internal(e.to_string()))?;
+    let len = params
+        .output_len()
+        .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
+        .min(out.len());
+    let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
+    let phc = Output::new(&out[..len]).and_then(|output| {
+        Ok(Phc {
+            algorithm: ARGON2ID_IDENT,
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(params)?,
+            salt: Some(salt_b64.as_salt()),
+            hash: Some(output),
+        }
+        .to_string())
+    });
+    phc.map_err(|e| Error::Internal(format!("argon2: {e}")))
 }
 
 fn hash_blocking(
@@ -314,6 +340,31 @@ mod tests {
         assert!(!h.verify("anything", None).await.unwrap());
         let junk = PasswordHash::from_phc("not a phc".into());
         assert!(!h.verify("x", Some(&junk)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_costs_a_real_verification_and_no_memory_at_start() {
+        let h = cheap();
+        assert!(
+            h.memory.free.lock().unwrap().is_empty(),
+            "no block at start"
+        );
+        let phc = Phc::new(&h.dummy).unwrap();
+        let p = Params::try_from(&phc).unwrap();
+        assert_eq!(
+            (p.m_cost(), p.t_cost(), p.p_cost()),
+            (h.params.m_cost(), h.params.t_cost(), h.params.p_cost())
+        );
+        assert_eq!(
+            phc.hash.unwrap().len(),
+            h.params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN)
+        );
+        assert!(!h.verify("anything", None).await.unwrap());
+        assert_eq!(
+            h.memory.free.lock().unwrap().len(),
+            1,
+            "verified on the pooled path, as a real hash is"
+        );
     }
 
     /// The pooled hash is the library's own hash: each verifies the other's, and hashes

@@ -3,13 +3,13 @@
 use async_trait::async_trait;
 use orgbase_domain::{
     Email, Member, Membership, MembershipStatus, OrgId, Page, PageRequest, Project, ProjectId,
-    Role, RoleChain, Scope, Slug, Timestamp, UserId, Workspace, WorkspaceId,
+    Role, RoleChain, Scope, Slug, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 use sqlx::Row;
 
 use super::rows::{
-    MEMBER_COLS, PROJECT_COLS, WS_COLS, after, membership_from, overfetch, project_from,
-    scope_table, workspace_from,
+    DbRow, MEMBER_COLS, PROJECT_COLS, USER_COLS, WS_COLS, after, membership_from, overfetch,
+    project_from, scope_table, user_from, workspace_from,
 };
 use super::{DbConn, SqlTx};
 use crate::{Result, StoreError};
@@ -108,6 +108,11 @@ pub(crate) async fn role_chain(
         .bind(project.map(|p| p.0))
         .fetch_one(c)
         .await?;
+    chain_from(&r)
+}
+
+/// The roles of a row with columns `o`, `w` and `p`.
+fn chain_from(r: &DbRow) -> Result<RoleChain> {
     let role = |col: &'static str| -> Result<Option<Role>> {
         r.try_get::<Option<String>, _>(col)?
             .map(|s| s.parse().map_err(|_| StoreError::Corrupt(col)))
@@ -118,6 +123,32 @@ pub(crate) async fn role_chain(
         workspace: role("w")?,
         project: role("p")?,
     })
+}
+
+/// The user with, in the same query, their role chain (for `POST /check`).
+pub(crate) async fn user_roles(
+    c: &mut DbConn,
+    user: UserId,
+    org: OrgId,
+    workspace: Option<WorkspaceId>,
+    project: Option<ProjectId>,
+) -> Result<Option<(User, RoleChain)>> {
+    let sql = format!(
+        "SELECT {USER_COLS}, \
+        (SELECT role FROM org_members WHERE org_id = $1 AND user_id = u.id AND status = 'active') AS o, \
+        (SELECT role FROM workspace_members WHERE workspace_id = $3 AND user_id = u.id AND status = 'active') AS w, \
+        (SELECT role FROM project_members WHERE project_id = $4 AND user_id = u.id AND status = 'active') AS p \
+        FROM users u WHERE u.id = $2"
+    );
+    let row = sqlx::query(&sql)
+        .bind(org.0)
+        .bind(user.0)
+        .bind(workspace.map(|w| w.0))
+        .bind(project.map(|p| p.0))
+        .fetch_optional(c)
+        .await?;
+    row.map(|r| Ok((user_from(&r)?, chain_from(&r)?)))
+        .transpose()
 }
 
 /// Members of a scope: each backend pages them its own way (see its `members_page`).
@@ -219,6 +250,8 @@ reads!(HierarchyReads {
     fn membership(&self, scope: Scope, user: UserId) -> Option<Membership>;
     fn role_chain(&self, user: UserId, org: OrgId, workspace: Option<WorkspaceId>, project: Option<ProjectId>) -> RoleChain
         => role_chains((user, org, workspace, project));
+    fn user_roles(&self, user: UserId, org: OrgId, workspace: Option<WorkspaceId>, project: Option<ProjectId>) -> Option<(User, RoleChain)>
+        => user_roles((user, org, workspace, project));
     fn members(&self, scope: Scope, page: PageRequest) -> Page<Member> => members((scope, page));
     fn search_members(&self, scope: Scope, search: &str, page: PageRequest) -> Page<Member>;
     fn memberships_of(&self, user: UserId) -> Vec<(Membership, Slug)>;

@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use orgbase_domain::{
     Member, Membership, MembershipStatus, OrgId, Page, PageRequest, Project, ProjectId, Role,
-    RoleChain, Scope, Slug, Timestamp, UserId, Workspace, WorkspaceId,
+    RoleChain, Scope, Slug, Timestamp, User, UserId, Workspace, WorkspaceId,
 };
 
 use crate::Result;
@@ -24,6 +24,15 @@ pub trait HierarchyReads: Send + Sync {
         workspace: Option<WorkspaceId>,
         project: Option<ProjectId>,
     ) -> Result<RoleChain>;
+    /// The user with, in the same round trip, their role chain on that path (`None`:
+    /// no such user).
+    async fn user_roles(
+        &self,
+        user: UserId,
+        org: OrgId,
+        workspace: Option<WorkspaceId>,
+        project: Option<ProjectId>,
+    ) -> Result<Option<(User, RoleChain)>>;
     /// Members of a scope, paged by user id.
     async fn members(&self, scope: Scope, page: PageRequest) -> Result<Page<Member>>;
     /// Members of a scope whose e-mail or name contains `search`, paged by user id.

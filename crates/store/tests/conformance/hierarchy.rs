@@ -156,6 +156,35 @@ async fn memberships_upsert_page_and_cascade(s: Arc<dyn Store>) {
             project: Some(Role::Admin),
         }
     );
+    let (who, chain) = s
+        .user_roles(deep, o.id, Some(ws.id), Some(p.id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(who.id, deep);
+    assert_eq!(
+        chain,
+        s.role_chain(deep, o.id, Some(ws.id), Some(p.id))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.user_roles(deep, o.id, None, None)
+            .await
+            .unwrap()
+            .unwrap()
+            .1,
+        RoleChain {
+            org: Some(Role::Viewer),
+            ..RoleChain::default()
+        }
+    );
+    assert!(
+        s.user_roles(UserId::new(t0()), o.id, None, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Members page by user id, with the member's e-mail, two at a time.
     let mut seen: Vec<UserId> = Vec::new();
