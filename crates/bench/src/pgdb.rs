@@ -51,6 +51,16 @@ impl Fresh {
     }
 }
 
+/// Gathers the planner's statistics of the database (`ANALYZE`).
+pub async fn analyze(url: &str) -> anyhow::Result<()> {
+    let mut c = sqlx::PgConnection::connect(url)
+        .await
+        .with_context(|| format!("connecting to {}", orgbase::server::redact(url)))?;
+    sqlx::query("ANALYZE").execute(&mut c).await?;
+    c.close().await.ok();
+    Ok(())
+}
+
 /// The URL with its database (path) replaced, the query kept.
 pub fn with_database(url: &str, db: &str) -> String {
     let (head, query) = match url.split_once('?') {

@@ -42,6 +42,18 @@ pub struct Settings {
     #[arg(long, env = "ORGBASE_READ_CACHE", default_value = "on", value_parser = ["on", "off"], global = true)]
     pub read_cache: String,
 
+    /// The oldest a cached answer may be, in milliseconds: the bound for database writes
+    /// nobody announces (PostgreSQL writes with triggers disabled, e.g. by
+    /// `pg_restore --disable-triggers`); every other change reaches the cache within
+    /// 100 ms (ADR 0024).
+    #[arg(
+        long,
+        env = "ORGBASE_READ_CACHE_MAX_AGE_MS",
+        default_value_t = 1000,
+        global = true
+    )]
+    pub read_cache_max_age_ms: u64,
+
     /// Who may sign up by themselves: `restricted` (nobody, for now) or `open`.
     #[arg(
         long,
@@ -314,6 +326,7 @@ impl Settings {
             database_url: "sqlite://orgbase.db".into(),
             db_max_connections: None,
             read_cache: "on".into(),
+            read_cache_max_age_ms: 1000,
             signup_mode: SignupModeArg::Restricted,
             session_ttl_hours: 336,
             argon2_memory_kib: 19 * 1024,

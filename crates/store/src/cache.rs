@@ -35,6 +35,12 @@ use crate::{OrgAccessRow, OrgKey, Result};
 pub const FRESH_FOR: Duration = Duration::from_millis(100);
 /// How often the watcher confirms.
 pub const CONFIRM_EVERY: Duration = Duration::from_millis(20);
+/// The oldest an entry may be by default, whatever the watcher heard
+/// (`ORGBASE_READ_CACHE_MAX_AGE_MS`): the bound for writes nobody announces, which are
+/// PostgreSQL writes with triggers disabled (`session_replication_role = replica`, as
+/// `pg_restore --disable-triggers` and logical replication make them). Every other
+/// write is heard of within `FRESH_FOR`.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// `confirmed` value of a store nobody else can write (an in-memory SQLite database).
 const ALWAYS: u64 = u64::MAX;
@@ -47,6 +53,8 @@ pub struct Freshness {
     confirmed: AtomicU64,
     /// Off (ORGBASE_READ_CACHE=off): every read goes to the database.
     enabled: bool,
+    /// The oldest an entry may be, in microseconds.
+    max_age: u64,
 }
 
 impl Freshness {
@@ -56,7 +64,20 @@ impl Freshness {
             epoch: Instant::now(),
             confirmed: AtomicU64::new(0),
             enabled,
+            max_age: micros(MAX_AGE),
         }
+    }
+
+    /// Entries older than `age` are read again.
+    pub fn with_max_age(mut self, age: Duration) -> Self {
+        self.max_age = micros(age);
+        self
+    }
+
+    /// Whether an entry read at `read_at` may still answer at `now` (both microseconds
+    /// after the epoch).
+    fn young(&self, read_at: u64, now: u64) -> bool {
+        now.saturating_sub(read_at) <= self.max_age
     }
 
     /// For a database no one else can write: confirmed for good.
@@ -154,6 +175,8 @@ struct Entry<V> {
     generation: u64,
     /// The `now` the query ran with, for reads that depend on it.
     asked_at: Option<Timestamp>,
+    /// When it was read (microseconds after the store's epoch, taken before the read).
+    read_at: u64,
     /// Computed once, when stored (the map must see the same weight on eviction).
     weight: u64,
     value: V,
@@ -188,10 +211,17 @@ where
         }
     }
 
-    fn entry(&self, generation: u64, asked_at: Option<Timestamp>, value: V) -> Entry<V> {
+    fn entry(
+        &self,
+        generation: u64,
+        read_at: u64,
+        asked_at: Option<Timestamp>,
+        value: V,
+    ) -> Entry<V> {
         Entry {
             generation,
             asked_at,
+            read_at,
             weight: (self.weigh)(&value).max(1),
             value,
         }
@@ -207,14 +237,16 @@ where
         let Some(generation) = fresh.current() else {
             return load.await;
         };
+        let now = fresh.micros_now();
         if let Some(e) = self.map.get(&key)
             && e.generation == generation
+            && fresh.young(e.read_at, now)
         {
             return Ok(e.value);
         }
         let value = load.await?;
         self.map
-            .insert(key, self.entry(generation, None, value.clone()));
+            .insert(key, self.entry(generation, now, None, value.clone()));
         Ok(value)
     }
 
@@ -233,16 +265,20 @@ where
         let Some(generation) = fresh.current() else {
             return load.await;
         };
+        let read_at = fresh.micros_now();
         if let Some(e) = self.map.get(&key)
             && e.generation == generation
+            && fresh.young(e.read_at, read_at)
             && e.asked_at.is_some_and(|t| t <= now)
             && e.value.live_at(now)
         {
             return Ok(e.value);
         }
         let value = load.await?;
-        self.map
-            .insert(key, self.entry(generation, Some(now), value.clone()));
+        self.map.insert(
+            key,
+            self.entry(generation, read_at, Some(now), value.clone()),
+        );
         Ok(value)
     }
 }
@@ -321,6 +357,17 @@ mod tests {
         assert_eq!(memo.get_or(&fresh, 1, async { Ok(11) }).await.unwrap(), 10);
         fresh.changed();
         assert_eq!(memo.get_or(&fresh, 1, async { Ok(12) }).await.unwrap(), 12);
+    }
+
+    #[tokio::test]
+    async fn an_entry_older_than_the_bound_is_read_again() {
+        let age = Duration::from_millis(50);
+        let fresh = Freshness::sole_writer(true).with_max_age(age);
+        let memo: Memo<u32, u32> = Memo::new(10);
+        assert_eq!(memo.get_or(&fresh, 1, async { Ok(1) }).await.unwrap(), 1);
+        assert_eq!(memo.get_or(&fresh, 1, async { Ok(2) }).await.unwrap(), 1);
+        std::thread::sleep(age + Duration::from_millis(10));
+        assert_eq!(memo.get_or(&fresh, 1, async { Ok(3) }).await.unwrap(), 3);
     }
 
     #[tokio::test]

@@ -115,6 +115,18 @@ pub struct ConnectOptions {
     pub pg_schema: Option<String>,
     /// Every read goes to the database (ORGBASE_READ_CACHE=off).
     pub no_read_cache: bool,
+    /// The oldest a cached answer may be (default `cache::MAX_AGE`).
+    pub read_cache_max_age: Option<std::time::Duration>,
+}
+
+impl ConnectOptions {
+    /// The cache's freshness with these options' maximum age.
+    pub(crate) fn freshness(&self, f: cache::Freshness) -> cache::Freshness {
+        match self.read_cache_max_age {
+            Some(age) => f.with_max_age(age),
+            None => f,
+        }
+    }
 }
 
 /// Opens the store named by `url` (`sqlite://path`, `sqlite::memory:`, `postgres://…`).

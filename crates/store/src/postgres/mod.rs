@@ -66,7 +66,7 @@ impl BackendStore {
             .connect_with(options.clone())
             .await?;
         let cache_on = !opts.no_read_cache;
-        let cache = ReadCache::new(Freshness::new(cache_on));
+        let cache = ReadCache::new(opts.freshness(Freshness::new(cache_on)));
         if cache_on {
             // Two connections of its own (the listener and the heartbeat), so the
             // watcher never waits for, or holds, one the requests need.

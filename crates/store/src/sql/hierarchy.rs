@@ -228,7 +228,7 @@ pub(crate) async fn memberships_of(
 ) -> Result<Vec<(Membership, Slug)>> {
     let sql = format!(
         "SELECT {MEMBER_COLS}, o.slug AS org_slug FROM org_members m JOIN orgs o ON o.id = m.org_id \
-         WHERE m.user_id = $1 AND m.status = 'active' AND o.deleted_at IS NULL ORDER BY m.org_id LIMIT 1000"
+         WHERE m.user_id = $1 AND m.status = 'active' AND o.deleted_at IS NULL ORDER BY m.user_id, m.org_id LIMIT 1000"
     );
     let rows = sqlx::query(&sql).bind(user.0).fetch_all(c).await?;
     rows.iter()

@@ -128,10 +128,13 @@ pub(crate) async fn orgs_of(
     user: UserId,
     page: PageRequest,
 ) -> Result<Page<OrgWithRole>> {
+    // Ordered by the (user_id, org_id) index's own order: ordered by org_id alone,
+    // PostgreSQL's generic plan walked the org_members primary key (all members of all
+    // orgs) and filtered, about 10 ms per page at 300,000 memberships.
     let sql = format!(
         "SELECT {ORG_COLS}, m.role AS my_role FROM org_members m JOIN orgs o ON o.id = m.org_id \
          WHERE m.user_id = $1 AND m.status = 'active' AND o.deleted_at IS NULL AND m.org_id > $2 \
-         ORDER BY m.org_id LIMIT $3"
+         ORDER BY m.user_id, m.org_id LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(user.0)

@@ -174,7 +174,7 @@ impl BackendStore {
             return Ok(Self {
                 read: ReadPool::Shared(write.clone()),
                 write,
-                cache: ReadCache::new(Freshness::sole_writer(cache_on)),
+                cache: ReadCache::new(opts.freshness(Freshness::sole_writer(cache_on))),
             });
         }
         // A larger page cache than SQLite's 2 MB default keeps the hot index pages of a
@@ -189,7 +189,7 @@ impl BackendStore {
             conns: Mutex::new(conns),
             permits: Semaphore::new(n),
         };
-        let cache = ReadCache::new(Freshness::new(cache_on));
+        let cache = ReadCache::new(opts.freshness(Freshness::new(cache_on)));
         if cache_on {
             watch(&cache.fresh, readers);
         }
