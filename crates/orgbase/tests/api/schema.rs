@@ -7,7 +7,41 @@ use crate::{story, test_on};
 pub const TESTS: &[Test] = &[
     story!(schema_dump_is_deterministic),
     test_on!(Postgres, schema_dumps_are_equal_across_backends),
+    test_on!(Postgres, tables_announce_their_changes_to_other_nodes),
 ];
+
+/// Every table a node may cache answers from tells the other nodes when it changes
+/// (ADR 0024, migration 0010): a new table must get the trigger, or be named here as
+/// one that no cached read touches.
+async fn tables_announce_their_changes_to_other_nodes() {
+    const UNANNOUNCED: &[&str] = &[
+        "audit_events",
+        "email_tokens",
+        "mail_outbox",
+        "orgbase_migrations",
+        "password_tokens",
+    ];
+    let Some(app) = spawn(Backend::Postgres).await else {
+        return;
+    };
+    let rows: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT c.relname::text, EXISTS (SELECT 1 FROM pg_trigger t \
+           WHERE t.tgrelid = c.oid AND t.tgname = 'orgbase_changed') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(&mut app.raw_postgres().await)
+    .await
+    .unwrap();
+    assert!(rows.len() > 10, "{rows:?}");
+    for (table, announced) in rows {
+        assert_eq!(
+            announced,
+            !UNANNOUNCED.contains(&table.as_str()),
+            "{table}: announced {announced}"
+        );
+    }
+}
 
 async fn schema_dump_is_deterministic(b: Backend) {
     let Some(app) = spawn(b).await else { return };
