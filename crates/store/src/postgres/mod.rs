@@ -124,7 +124,12 @@ fn watch(fresh: &Arc<Freshness>, pool: PgPool) {
                     }
                 },
             };
-            let heard = l.try_recv().await;
+            // Our own heartbeat arrives every CONFIRM_EVERY: a second of silence means
+            // the connection is gone without saying so (a half-open socket); start
+            // over rather than wait on it forever with the cache off.
+            let heard = tokio::time::timeout(SILENCE, l.try_recv())
+                .await
+                .unwrap_or(Ok(None));
             let Some(fresh) = weak.upgrade() else { break };
             match heard {
                 Ok(Some(n)) => match n.payload().strip_prefix(&me) {
@@ -150,6 +155,9 @@ fn watch(fresh: &Arc<Freshness>, pool: PgPool) {
         }
     });
 }
+
+/// How long the listener waits for any notice before it reconnects.
+const SILENCE: Duration = Duration::from_secs(1);
 
 /// A listener on this schema's channel, and the channel's name.
 async fn listen(pool: &PgPool) -> std::result::Result<(PgListener, String), sqlx::Error> {
