@@ -916,10 +916,14 @@ async fn seed(url: &str, sizes: Sizes, sessions: usize) -> anyhow::Result<Seeded
     }
     memberships[owners..]
         .sort_unstable_by_key(|(o, u, _)| (org_ids[*o as usize].0, user_ids[*u as usize].0));
-    for (o, u, role) in &memberships[owners..] {
-        let m = membership(org_ids[*o as usize], user_ids[*u as usize], *role, now);
-        batch.tx().await?.upsert_membership(&m).await?;
-        batch.wrote(1).await?;
+    // A few thousand rows per statement (`upsert_memberships`), not one round trip each.
+    for chunk in memberships[owners..].chunks(ROWS_PER_TX) {
+        let rows: Vec<Membership> = chunk
+            .iter()
+            .map(|(o, u, role)| membership(org_ids[*o as usize], user_ids[*u as usize], *role, now))
+            .collect();
+        batch.tx().await?.upsert_memberships(&rows).await?;
+        batch.wrote(rows.len()).await?;
     }
     drop(taken);
     batch.flush().await?;

@@ -142,26 +142,10 @@ impl Hasher {
 /// same as against a real hash; made without hashing, so start-up takes no 19 MiB block
 /// (the idle server's memory stays small).
 fn dummy_phc(params: &Params) -> Result<String> {
-    let mut salt = [0u8; 16];
-    let mut out = [0u8; 64];
-    getrandom::getrandom(&mut salt).map_err(|e| Error::Internal(e.to_string()))?;
-    getrandom::getrandom(&mut out).map_err(|e| Error::Internal(e.to_string()))?;
-    let len = params
-        .output_len()
-        .unwrap_or(Params::DEFAULT_OUTPUT_LEN)
-        .min(out.len());
-    let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
-    let phc = Output::new(&out[..len]).and_then(|output| {
-        Ok(Phc {
-            algorithm: ARGON2ID_IDENT,
-            version: Some(Version::V0x13.into()),
-            params: ParamsString::try_from(params)?,
-            salt: Some(salt_b64.as_salt()),
-            hash: Some(output),
-        }
-        .to_string())
-    });
-    phc.map_err(|e| Error::Internal(format!("argon2: {e}")))
+    // Random output: verifying against it costs a full hash and never matches.
+    phc_string(params, |_salt, out| {
+        getrandom::getrandom(out).map_err(|_| argon2::password_hash::Error::Crypto)
+    })
 }
 
 fn hash_blocking(
@@ -170,16 +154,24 @@ fn hash_blocking(
     memory: &mut [Block],
     password: &str,
 ) -> Result<String> {
+    phc_string(params, |salt, out| {
+        argon
+            .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut *memory)
+            .map_err(argon2::password_hash::Error::from)
+    })
+}
+
+/// The PHC string of an argon2id hash with these parameters and a fresh random salt,
+/// its output written by `fill(salt, out)`.
+fn phc_string(
+    params: &Params,
+    fill: impl FnOnce(&[u8], &mut [u8]) -> argon2::password_hash::Result<()>,
+) -> Result<String> {
     let mut salt = [0u8; 16];
     getrandom::getrandom(&mut salt).map_err(|e| Error::Internal(e.to_string()))?;
     let salt_b64 = SaltString::encode_b64(&salt).map_err(|e| Error::Internal(e.to_string()))?;
     let len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
-    let phc = Output::init_with(len, |out| {
-        argon
-            .hash_password_into_with_memory(password.as_bytes(), &salt, out, &mut *memory)
-            .map_err(argon2::password_hash::Error::from)
-    })
-    .and_then(|output| {
+    let phc = Output::init_with(len, |out| fill(&salt, out)).and_then(|output| {
         Ok(Phc {
             algorithm: ARGON2ID_IDENT,
             version: Some(Version::V0x13.into()),

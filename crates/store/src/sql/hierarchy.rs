@@ -7,6 +7,7 @@ use orgbase_domain::{
 };
 use sqlx::Row;
 
+use super::super::Db;
 use super::rows::{
     DbRow, MEMBER_COLS, PROJECT_COLS, USER_COLS, WS_COLS, after, membership_from, overfetch,
     project_from, scope_table, user_from, workspace_from,
@@ -90,6 +91,16 @@ pub(crate) async fn membership(
     row.as_ref().map(|r| membership_from(r, scope)).transpose()
 }
 
+/// The columns `o`, `w` and `p` of a user's (`$2`) active roles in the org (`$1`),
+/// workspace (`$3`) and project (`$4`); one text for `role_chain` and `user_roles`.
+macro_rules! chain_cols {
+    () => {
+        "(SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND status = 'active') AS o, \
+         (SELECT role FROM workspace_members WHERE workspace_id = $3 AND user_id = $2 AND status = 'active') AS w, \
+         (SELECT role FROM project_members WHERE project_id = $4 AND user_id = $2 AND status = 'active') AS p"
+    };
+}
+
 pub(crate) async fn role_chain(
     c: &mut DbConn,
     user: UserId,
@@ -97,11 +108,7 @@ pub(crate) async fn role_chain(
     workspace: Option<WorkspaceId>,
     project: Option<ProjectId>,
 ) -> Result<RoleChain> {
-    let sql = "SELECT \
-        (SELECT role FROM org_members WHERE org_id = $1 AND user_id = $2 AND status = 'active') AS o, \
-        (SELECT role FROM workspace_members WHERE workspace_id = $3 AND user_id = $2 AND status = 'active') AS w, \
-        (SELECT role FROM project_members WHERE project_id = $4 AND user_id = $2 AND status = 'active') AS p";
-    let r = sqlx::query(sql)
+    let r = sqlx::query(concat!("SELECT ", chain_cols!()))
         .bind(org.0)
         .bind(user.0)
         .bind(workspace.map(|w| w.0))
@@ -134,11 +141,12 @@ pub(crate) async fn user_roles(
     project: Option<ProjectId>,
 ) -> Result<Option<(User, RoleChain)>> {
     let sql = format!(
-        "SELECT {USER_COLS}, \
-        (SELECT role FROM org_members WHERE org_id = $1 AND user_id = u.id AND status = 'active') AS o, \
-        (SELECT role FROM workspace_members WHERE workspace_id = $3 AND user_id = u.id AND status = 'active') AS w, \
-        (SELECT role FROM project_members WHERE project_id = $4 AND user_id = u.id AND status = 'active') AS p \
-        FROM users u WHERE u.id = $2"
+        concat!(
+            "SELECT {USER_COLS}, ",
+            chain_cols!(),
+            " FROM users u WHERE u.id = $2"
+        ),
+        USER_COLS = USER_COLS
     );
     let row = sqlx::query(&sql)
         .bind(org.0)
@@ -293,43 +301,40 @@ impl crate::HierarchyWrites for SqlTx {
     }
 
     async fn upsert_membership(&mut self, m: &Membership) -> Result<()> {
-        let (table, key) = scope_table(m.scope);
-        let on_conflict = format!(
-            "ON CONFLICT ({key}, user_id) DO UPDATE SET role = excluded.role, \
-             status = excluded.status, invited_by = excluded.invited_by, updated_at = excluded.updated_at"
-        );
-        // org_members is keyed by org_id itself; the deeper tables carry org_id besides.
-        if let Scope::Org(_) = m.scope {
-            let sql = format!(
-                "INSERT INTO org_members (org_id, user_id, role, status, invited_by, joined_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) {on_conflict}"
-            );
-            sqlx::query(&sql)
-                .bind(m.org_id.0)
-                .bind(m.user_id.0)
-                .bind(m.role.as_str())
-                .bind(m.status.as_str())
-                .bind(m.invited_by.map(|u| u.0))
-                .bind(m.joined_at.as_millis())
-                .bind(m.updated_at.as_millis())
-                .execute(self.c())
-                .await?;
-        } else {
-            let sql = format!(
-                "INSERT INTO {table} ({key}, user_id, org_id, role, status, invited_by, joined_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) {on_conflict}"
-            );
-            sqlx::query(&sql)
-                .bind(m.scope.uuid())
-                .bind(m.user_id.0)
-                .bind(m.org_id.0)
-                .bind(m.role.as_str())
-                .bind(m.status.as_str())
-                .bind(m.invited_by.map(|u| u.0))
-                .bind(m.joined_at.as_millis())
-                .bind(m.updated_at.as_millis())
-                .execute(self.c())
-                .await?;
+        self.upsert_memberships(std::slice::from_ref(m)).await
+    }
+
+    async fn upsert_memberships(&mut self, ms: &[Membership]) -> Result<()> {
+        // One statement per run of rows of one table, of at most this many rows (8 binds
+        // each: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters).
+        const ROWS_PER_STATEMENT: usize = 1000;
+        for run in ms.chunk_by(|a, b| scope_table(a.scope) == scope_table(b.scope)) {
+            for chunk in run.chunks(ROWS_PER_STATEMENT) {
+                let Some(first) = chunk.first() else { continue };
+                let (table, key) = scope_table(first.scope);
+                // org_members is keyed by org_id itself; the deeper tables carry org_id besides.
+                let deeper = !matches!(first.scope, Scope::Org(_));
+                let org_col = if deeper { ", org_id" } else { "" };
+                let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+                    "INSERT INTO {table} ({key}, user_id{org_col}, role, status, invited_by, joined_at, updated_at) "
+                ));
+                q.push_values(chunk, |mut b, m| {
+                    b.push_bind(m.scope.uuid()).push_bind(m.user_id.0);
+                    if deeper {
+                        b.push_bind(m.org_id.0);
+                    }
+                    b.push_bind(m.role.as_str())
+                        .push_bind(m.status.as_str())
+                        .push_bind(m.invited_by.map(|u| u.0))
+                        .push_bind(m.joined_at.as_millis())
+                        .push_bind(m.updated_at.as_millis());
+                });
+                q.push(format!(
+                    " ON CONFLICT ({key}, user_id) DO UPDATE SET role = excluded.role, \
+                     status = excluded.status, invited_by = excluded.invited_by, updated_at = excluded.updated_at"
+                ));
+                q.build().execute(self.c()).await?;
+            }
         }
         Ok(())
     }

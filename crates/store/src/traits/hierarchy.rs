@@ -55,6 +55,9 @@ pub trait HierarchyWrites: Send {
 
     /// Inserts or replaces the membership of (scope, user).
     async fn upsert_membership(&mut self, m: &Membership) -> Result<()>;
+    /// Inserts or replaces many memberships, a few statements for all (bulk imports and
+    /// the benchmark's seeding). Each (scope, user) at most once in `ms`.
+    async fn upsert_memberships(&mut self, ms: &[Membership]) -> Result<()>;
     /// Sets role and status of an existing membership; false when there is none.
     async fn set_membership_role(
         &mut self,

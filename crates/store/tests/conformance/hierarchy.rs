@@ -8,13 +8,14 @@ use orgbase_domain::{
 };
 use orgbase_store::{Store, StoreError};
 
-use crate::harness::{Story, stored_org, stored_user, t0};
+use crate::harness::{Story, stored_org, stored_user, t0, user};
 use crate::story;
 
 pub const STORIES: &[Story] = &[
     story!(workspaces_and_projects_are_named_once_per_parent),
     story!(memberships_upsert_page_and_cascade),
     story!(a_membership_of_an_unknown_user_is_a_conflict),
+    story!(memberships_are_upserted_in_bulk),
 ];
 
 async fn workspaces_and_projects_are_named_once_per_parent(s: Arc<dyn Store>) {
@@ -268,5 +269,81 @@ async fn a_membership_of_an_unknown_user_is_a_conflict(s: Arc<dyn Store>) {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+/// More rows than one statement takes, over two tables, replacing existing ones.
+async fn memberships_are_upserted_in_bulk(s: Arc<dyn Store>) {
+    let (o, ws, _) = stored_org(&s, "acme", None).await;
+    let users: Vec<_> = (0..2100)
+        .map(|i| user(&format!("bulk{i}@example.com")))
+        .collect();
+    let mut tx = s.begin().await.unwrap();
+    for u in &users {
+        assert!(tx.insert_user(u, None).await.unwrap());
+    }
+    // The first ten are members already, as editors; the bulk makes them viewers.
+    for u in &users[..10] {
+        let m = Membership::active(Scope::Org(o.id), o.id, u.id, Role::Editor, None, t0());
+        tx.upsert_membership(&m).await.unwrap();
+    }
+    let mut bulk: Vec<Membership> = users
+        .iter()
+        .map(|u| Membership::active(Scope::Org(o.id), o.id, u.id, Role::Viewer, None, t0()))
+        .collect();
+    bulk.extend(
+        users[..3].iter().map(|u| {
+            Membership::active(Scope::Workspace(ws.id), o.id, u.id, Role::Admin, None, t0())
+        }),
+    );
+    tx.upsert_memberships(&bulk).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut seen = 0;
+    let mut page = PageRequest::first(500);
+    loop {
+        let got = s.members(Scope::Org(o.id), page).await.unwrap();
+        seen += got.items.len();
+        match got.next_cursor {
+            Some(after) => {
+                page = PageRequest {
+                    after: Some(after),
+                    limit: 500,
+                }
+            }
+            None => break,
+        }
+    }
+    // `stored_org` makes the owner's user, not a membership.
+    assert_eq!(seen, 2100);
+    let first = s
+        .membership(Scope::Org(o.id), users[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.role, Role::Viewer);
+    let last = s
+        .membership(Scope::Org(o.id), users[2099].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.role, Role::Viewer);
+    assert_eq!(
+        s.role_chain(users[2].id, o.id, Some(ws.id), None)
+            .await
+            .unwrap(),
+        RoleChain {
+            org: Some(Role::Viewer),
+            workspace: Some(Role::Admin),
+            project: None
+        }
+    );
+    assert_eq!(
+        s.members(Scope::Workspace(ws.id), PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
     );
 }
