@@ -28,7 +28,7 @@ mod soak;
 
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
-    /// Data sizes: `small` (1,000 orgs, 3,000 users, 10,000 memberships), `default`
+    /// Data sizes: `small` (100 orgs, 1,000 users, 10,000 memberships: the large profile scaled down a thousand times), `default`
     /// (10,000 / 100,000 / 300,000) or `large` (100,000 / 1,000,000 / 10,000,000).
     /// --orgs, --users and --memberships override single figures.
     #[arg(long, value_enum, default_value_t = Profile::Default)]
@@ -130,7 +130,7 @@ pub struct Sizes {
 impl BenchArgs {
     fn sizes(&self) -> Sizes {
         let (orgs, users, memberships) = match self.profile {
-            Profile::Small => (1_000, 3_000, 10_000),
+            Profile::Small => (100, 1_000, 10_000),
             Profile::Default => (10_000, 100_000, 300_000),
             Profile::Large => (100_000, 1_000_000, 10_000_000),
         };

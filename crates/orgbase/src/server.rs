@@ -150,9 +150,9 @@ async fn console_with_clock(
         connect.max_connections = settings.db_max_connections;
     }
     connect.no_read_cache |= settings.read_cache == "off";
-    connect.read_cache_max_age = Some(std::time::Duration::from_millis(
-        settings.read_cache_max_age_ms,
-    ));
+    connect.read_cache_max_age = settings
+        .read_cache_max_age_ms
+        .map(std::time::Duration::from_millis);
     let store = orgbase_store::connect(&settings.database_url, &connect)
         .await
         .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?;

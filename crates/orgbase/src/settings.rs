@@ -45,14 +45,10 @@ pub struct Settings {
     /// The oldest a cached answer may be, in milliseconds: the bound for database writes
     /// nobody announces (PostgreSQL writes with triggers disabled, e.g. by
     /// `pg_restore --disable-triggers`); every other change reaches the cache within
-    /// 100 ms (ADR 0024).
-    #[arg(
-        long,
-        env = "ORGBASE_READ_CACHE_MAX_AGE_MS",
-        default_value_t = 1000,
-        global = true
-    )]
-    pub read_cache_max_age_ms: u64,
+    /// 100 ms (ADR 0024). Unset: 1000 on PostgreSQL, none on SQLite (whose watcher
+    /// hears of every commit, from any process).
+    #[arg(long, env = "ORGBASE_READ_CACHE_MAX_AGE_MS", global = true)]
+    pub read_cache_max_age_ms: Option<u64>,
 
     /// Who may sign up by themselves: `restricted` (nobody, for now) or `open`.
     #[arg(
@@ -326,7 +322,7 @@ impl Settings {
             database_url: "sqlite://orgbase.db".into(),
             db_max_connections: None,
             read_cache: "on".into(),
-            read_cache_max_age_ms: 1000,
+            read_cache_max_age_ms: None,
             signup_mode: SignupModeArg::Restricted,
             session_ttl_hours: 336,
             argon2_memory_kib: 19 * 1024,

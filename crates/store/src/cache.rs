@@ -35,11 +35,13 @@ use crate::{OrgAccessRow, OrgKey, Result};
 pub const FRESH_FOR: Duration = Duration::from_millis(100);
 /// How often the watcher confirms.
 pub const CONFIRM_EVERY: Duration = Duration::from_millis(20);
-/// The oldest an entry may be by default, whatever the watcher heard
+/// The oldest an entry may be by default on PostgreSQL, whatever the watcher heard
 /// (`ORGBASE_READ_CACHE_MAX_AGE_MS`): the bound for writes nobody announces, which are
 /// PostgreSQL writes with triggers disabled (`session_replication_role = replica`, as
 /// `pg_restore --disable-triggers` and logical replication make them). Every other
-/// write is heard of within `FRESH_FOR`.
+/// write is heard of within `FRESH_FOR`. SQLite has no such writes (`PRAGMA
+/// data_version` counts every commit by any other connection, in any process), so its
+/// entries have no age bound unless one is configured.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
 /// `confirmed` value of a store nobody else can write (an in-memory SQLite database).
@@ -53,7 +55,7 @@ pub struct Freshness {
     confirmed: AtomicU64,
     /// Off (ORGBASE_READ_CACHE=off): every read goes to the database.
     enabled: bool,
-    /// The oldest an entry may be, in microseconds.
+    /// The oldest an entry may be, in microseconds (`u64::MAX`: no bound).
     max_age: u64,
 }
 
@@ -64,7 +66,7 @@ impl Freshness {
             epoch: Instant::now(),
             confirmed: AtomicU64::new(0),
             enabled,
-            max_age: micros(MAX_AGE),
+            max_age: u64::MAX,
         }
     }
 

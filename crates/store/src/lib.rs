@@ -115,7 +115,8 @@ pub struct ConnectOptions {
     pub pg_schema: Option<String>,
     /// Every read goes to the database (ORGBASE_READ_CACHE=off).
     pub no_read_cache: bool,
-    /// The oldest a cached answer may be (default `cache::MAX_AGE`).
+    /// The oldest a cached answer may be (default: `cache::MAX_AGE` on PostgreSQL,
+    /// none on SQLite, whose watcher hears of every write).
     pub read_cache_max_age: Option<std::time::Duration>,
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 
-use crate::cache::{CONFIRM_EVERY, Freshness, ReadCache};
+use crate::cache::{CONFIRM_EVERY, Freshness, MAX_AGE, ReadCache};
 use crate::dump::{Column, ForeignKey, Index, Schema, Table};
 use crate::{ConnectOptions, Result, migrations};
 use orgbase_domain::{Member, Page, PageRequest, Scope};
@@ -66,7 +66,7 @@ impl BackendStore {
             .connect_with(options.clone())
             .await?;
         let cache_on = !opts.no_read_cache;
-        let cache = ReadCache::new(opts.freshness(Freshness::new(cache_on)));
+        let cache = ReadCache::new(opts.freshness(Freshness::new(cache_on).with_max_age(MAX_AGE)));
         if cache_on {
             // Two connections of its own (the listener and the heartbeat), so the
             // watcher never waits for, or holds, one the requests need.
