@@ -32,7 +32,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 use tower_service::Service;
 
@@ -136,14 +136,16 @@ async fn connection(
     if shutting_down {
         conn.as_mut().graceful_shutdown();
     }
+    // The deadline is checked lazily: the timer is armed at the deadline known now, but
+    // never further than `check_every` ahead, and requests do not wake this loop. A
+    // later first byte of a head sets a deadline at least `header_read_timeout` after
+    // it, so no deadline is ever missed; state changes cost a lock, not a wake-up and a
+    // new timer (before, each request woke it three times and armed two timers).
+    let check_every = limits.header_read_timeout.min(limits.idle_timeout);
+    let first = Instant::now() + check_every;
+    let sleep = tokio::time::sleep_until(watch.deadline(&limits).map_or(first, |at| at.min(first)));
+    let mut sleep = pin!(sleep);
     loop {
-        let deadline = watch.deadline(&limits);
-        let sleep = async {
-            match deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             result = conn.as_mut() => {
                 if let Err(e) = result {
@@ -151,14 +153,18 @@ async fn connection(
                 }
                 return;
             }
-            () = sleep => {
-                if watch.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
-                    // Dropping the connection closes the socket; nothing is in flight.
-                    tracing::debug!(%peer, "connection closed: header-read or idle timeout");
-                    return;
+            () = sleep.as_mut() => {
+                let now = Instant::now();
+                match watch.deadline(&limits) {
+                    Some(at) if at <= now => {
+                        // Dropping the connection closes the socket; nothing is in flight.
+                        tracing::debug!(%peer, "connection closed: header-read or idle timeout");
+                        return;
+                    }
+                    Some(at) => sleep.as_mut().reset(at.min(now + check_every)),
+                    None => sleep.as_mut().reset(now + check_every),
                 }
             }
-            () = watch.changed.notified() => {}
             _ = closing.changed(), if !shutting_down => {
                 conn.as_mut().graceful_shutdown();
                 shutting_down = true;
@@ -170,8 +176,6 @@ async fn connection(
 /// What a connection is doing, for its deadlines.
 struct Watch {
     state: Mutex<State>,
-    /// Woken when the state changes so the deadline is computed anew.
-    changed: Notify,
 }
 
 struct State {
@@ -194,7 +198,6 @@ impl Watch {
                 head_started: None,
                 served: false,
             }),
-            changed: Notify::new(),
         }
     }
 
@@ -221,8 +224,6 @@ impl Watch {
         let mut s = self.lock();
         if s.in_flight == 0 && s.head_started.is_none() {
             s.head_started = Some(Instant::now());
-            drop(s);
-            self.changed.notify_one();
         }
     }
 }
@@ -237,7 +238,6 @@ impl Busy {
             s.in_flight += 1;
             s.head_started = None;
         }
-        watch.changed.notify_one();
         Self(watch)
     }
 }
@@ -250,7 +250,6 @@ impl Drop for Busy {
             s.waiting_since = Instant::now();
             s.served = true;
         }
-        self.0.changed.notify_one();
     }
 }
 

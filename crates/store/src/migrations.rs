@@ -58,6 +58,11 @@ pub const SQLITE: &[Migration] = &[
         name: "change_notices",
         sql: include_str!("../migrations/sqlite/0010_change_notices.sql"),
     },
+    Migration {
+        version: 11,
+        name: "purge_index",
+        sql: include_str!("../migrations/sqlite/0011_purge_index.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -110,6 +115,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 10,
         name: "change_notices",
         sql: include_str!("../migrations/postgres/0010_change_notices.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "purge_index",
+        sql: include_str!("../migrations/postgres/0011_purge_index.sql"),
     },
 ];
 
