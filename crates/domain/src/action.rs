@@ -82,6 +82,7 @@ actions! {
     SystemSync = "system.sync",
     UserImport = "user.import",
     SecretsRotate = "secrets.rotate",
+    OidcKeysRotate = "oidc.keys.rotate",
     OrgExport = "org.export",
     OrgImport = "org.import",
 }

@@ -21,7 +21,7 @@ pub use entities::{
     ApiKey, ApiKeyAuth, Assistant, AuditEvent, EmailToken, FieldChange, Invitation, MailKind,
     MailStatus, Member, Membership, Org, OrgApiKey, OrgDomain, OrgWithRole, OutboxMail, Page,
     PageRequest, PasswordHash, PasswordToken, Project, RoleChain, Scope, Session, SessionAuth,
-    User, Workspace, default_tree,
+    SigningAlg, SigningKey, User, Workspace, default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{

@@ -42,6 +42,7 @@ use crate::problem::ProblemBody;
         (name = "hierarchy", description = "Workspaces and projects"),
         (name = "check", description = "Permission checks for platforms"),
         (name = "admin", description = "System administration"),
+        (name = "oidc", description = "The OpenID Connect provider: discovery and signing keys"),
     )
 )]
 struct Document;
@@ -54,6 +55,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sys::readyz))
         .routes(routes!(sys::metrics))
         .routes(routes!(sys::openapi))
+        // the OpenID Connect provider
+        .routes(routes!(crate::handlers::oidc::discovery))
+        .routes(routes!(crate::handlers::oidc::jwks))
         // accounts and the caller's own account
         .routes(routes!(acc::signup))
         .routes(routes!(acc::login))

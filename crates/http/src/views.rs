@@ -748,3 +748,65 @@ pub struct ImportRefusedView {
     pub code: &'static str,
     pub report: ImportReportView,
 }
+
+/// The OpenID Connect discovery document.
+#[derive(Serialize, ToSchema)]
+pub struct DiscoveryView {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub userinfo_endpoint: String,
+    pub jwks_uri: String,
+    pub end_session_endpoint: String,
+    pub revocation_endpoint: String,
+    pub response_types_supported: Vec<&'static str>,
+    pub response_modes_supported: Vec<&'static str>,
+    pub grant_types_supported: Vec<&'static str>,
+    pub subject_types_supported: Vec<&'static str>,
+    pub id_token_signing_alg_values_supported: Vec<&'static str>,
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    pub scopes_supported: Vec<&'static str>,
+    pub claims_supported: Vec<&'static str>,
+    pub prompt_values_supported: Vec<&'static str>,
+    pub claims_parameter_supported: bool,
+    pub request_parameter_supported: bool,
+    pub request_uri_parameter_supported: bool,
+}
+
+impl From<orgbase_service::oidc::Discovery> for DiscoveryView {
+    fn from(d: orgbase_service::oidc::Discovery) -> Self {
+        Self {
+            issuer: d.issuer,
+            authorization_endpoint: d.authorization_endpoint,
+            token_endpoint: d.token_endpoint,
+            userinfo_endpoint: d.userinfo_endpoint,
+            jwks_uri: d.jwks_uri,
+            end_session_endpoint: d.end_session_endpoint,
+            revocation_endpoint: d.revocation_endpoint,
+            response_types_supported: d.response_types_supported,
+            response_modes_supported: d.response_modes_supported,
+            grant_types_supported: d.grant_types_supported,
+            subject_types_supported: d.subject_types_supported,
+            id_token_signing_alg_values_supported: d.id_token_signing_alg_values_supported,
+            token_endpoint_auth_methods_supported: d.token_endpoint_auth_methods_supported,
+            revocation_endpoint_auth_methods_supported: d
+                .revocation_endpoint_auth_methods_supported,
+            code_challenge_methods_supported: d.code_challenge_methods_supported,
+            scopes_supported: d.scopes_supported,
+            claims_supported: d.claims_supported,
+            prompt_values_supported: d.prompt_values_supported,
+            claims_parameter_supported: d.claims_parameter_supported,
+            request_parameter_supported: d.request_parameter_supported,
+            request_uri_parameter_supported: d.request_uri_parameter_supported,
+        }
+    }
+}
+
+/// A JSON Web Key Set (RFC 7517): RSA keys carry `n` and `e`, Ed25519 keys `crv` and `x`.
+#[derive(Serialize, ToSchema)]
+pub struct JwksView {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Value>,
+}

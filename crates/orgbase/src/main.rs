@@ -52,6 +52,9 @@ enum Command {
     /// Secrets at rest.
     #[command(subcommand)]
     Secrets(SecretsCommand),
+    /// The OpenID Connect provider.
+    #[command(subcommand)]
+    Oidc(OidcCommand),
     /// Seed a database, drive HTTP load at the server and report throughput, latency
     /// and memory (runs the `orgbase-bench` binary; `orgbase bench --help`).
     #[command(disable_help_flag = true)]
@@ -185,6 +188,14 @@ enum SecretsCommand {
         #[arg(long)]
         limit: Option<usize>,
     },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Make a new signing key for each algorithm (RS256, EdDSA). The key it replaces
+    /// stays published as the previous one, so tokens it signed still verify; older
+    /// keys are deleted. Safe while the servers run.
+    RotateKeys,
 }
 
 #[derive(Subcommand)]
@@ -494,6 +505,20 @@ async fn main() -> anyhow::Result<()> {
             new_key_file,
             limit,
         }) => rotate_key(&s, new_key_file, limit).await,
+        Command::Oidc(OidcCommand::RotateKeys) => {
+            let c = server::console(&s, ConnectOptions::default()).await?;
+            let r = c
+                .services
+                .oidc()
+                .rotate_keys(&c.operator)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            for kid in &r.added {
+                println!("new signing key {kid}");
+            }
+            println!("{} older key(s) removed from the key set", r.removed);
+            Ok(())
+        }
         Command::Schema(SchemaCommand::Dump) => {
             let store = orgbase_store::connect(&s.database_url, &ConnectOptions::default()).await?;
             store.migrate().await?;

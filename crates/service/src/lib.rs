@@ -26,6 +26,7 @@ mod hierarchy;
 mod invitations;
 mod mail;
 mod me;
+pub mod oidc;
 mod orgs;
 mod portability;
 mod service_keys;
@@ -242,6 +243,11 @@ impl Services {
     /// Organizations' service keys.
     pub fn service_keys(&self) -> ServiceKeys<'_> {
         ServiceKeys(&self.core)
+    }
+
+    /// The OpenID Connect provider: discovery, signing keys (ADR 0025).
+    pub fn oidc(&self) -> oidc::Oidc<'_> {
+        oidc::Oidc(&self.core)
     }
 
     /// Delivers the outbox until the future is dropped: a pass whenever a change

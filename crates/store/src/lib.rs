@@ -24,8 +24,8 @@ use std::sync::Arc;
 pub use traits::{
     AccessReads, AccessWrites, AssistantFilter, AssistantReads, AssistantWrites, AuditFilter,
     AuditReads, AuditWrites, Commit, Database, HierarchyReads, HierarchyWrites, MailReads,
-    MailWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store, Tx, UserFilter,
-    UserReads, UserWrites,
+    MailWrites, OidcReads, OidcWrites, OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites, Store,
+    Tx, UserFilter, UserReads, UserWrites,
 };
 
 /// Every storage trait, for code that calls store methods on a generic or concrete
@@ -33,8 +33,8 @@ pub use traits::{
 pub mod prelude {
     pub use crate::traits::{
         AccessReads, AccessWrites, AssistantReads, AssistantWrites, AuditReads, AuditWrites,
-        Commit, Database, HierarchyReads, HierarchyWrites, MailReads, MailWrites, OrgReads,
-        OrgWrites, Store, Tx, UserReads, UserWrites,
+        Commit, Database, HierarchyReads, HierarchyWrites, MailReads, MailWrites, OidcReads,
+        OidcWrites, OrgReads, OrgWrites, Store, Tx, UserReads, UserWrites,
     };
 }
 

@@ -63,6 +63,11 @@ pub const SQLITE: &[Migration] = &[
         name: "purge_index",
         sql: include_str!("../migrations/sqlite/0011_purge_index.sql"),
     },
+    Migration {
+        version: 12,
+        name: "oidc_keys",
+        sql: include_str!("../migrations/sqlite/0012_oidc_keys.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -120,6 +125,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "purge_index",
         sql: include_str!("../migrations/postgres/0011_purge_index.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "oidc_keys",
+        sql: include_str!("../migrations/postgres/0012_oidc_keys.sql"),
     },
 ];
 

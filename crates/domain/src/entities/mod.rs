@@ -13,6 +13,7 @@ pub mod audit;
 pub mod credentials;
 pub mod hierarchy;
 pub mod mail;
+pub mod oidc;
 pub mod org;
 pub mod page;
 pub mod user;
@@ -25,6 +26,7 @@ pub use credentials::{
 };
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};
+pub use oidc::{SigningAlg, SigningKey};
 pub use org::{Org, OrgWithRole};
 pub use page::{Page, PageRequest};
 pub use user::User;

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assistants;
 pub mod config;
 pub mod hierarchy;
+pub mod oidc;
 pub mod orgs;
 pub mod portability;
 pub mod service_keys;

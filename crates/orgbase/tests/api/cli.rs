@@ -12,7 +12,55 @@ pub const TESTS: &[Test] = &[
     test_on!(Sqlite, fn serve_prints_where_to_go_next),
     test_on!(Sqlite, fn org_export_and_import_round_trip),
     test_on!(Sqlite, fn org_purge_lists_then_deletes_what_is_past_the_window),
+    test_on!(Sqlite, fn oidc_rotate_keys_keeps_the_previous_key),
 ];
+
+/// `orgbase oidc rotate-keys` makes a new key per algorithm, keeps the previous one
+/// and deletes older ones.
+fn oidc_rotate_keys_keeps_the_previous_key() {
+    let dir = std::env::temp_dir().join(format!("orgbase-oidc-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("oidc.db").display());
+    let (ok, out, err) = orgbase(&db, &["oidc", "rotate-keys"], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.matches("new signing key ").count(), 2, "{out}");
+    assert!(
+        out.contains("new signing key rsa-") && out.contains("new signing key ed-"),
+        "{out}"
+    );
+    assert!(out.contains("0 older key(s) removed"), "{out}");
+    let (ok, out, err) = orgbase(&db, &["oidc", "rotate-keys"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("2 older key(s) removed"), "{out}");
+    let newest: Vec<String> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("new signing key "))
+        .map(String::from)
+        .collect();
+    crate::harness::block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db).await.unwrap();
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT kid, alg, generation FROM oidc_keys ORDER BY alg, generation")
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        // Per algorithm the previous (2) and the current (3) generation.
+        let gens: Vec<(&str, i64)> = rows.iter().map(|(_, a, g)| (a.as_str(), *g)).collect();
+        assert_eq!(
+            gens,
+            [("EdDSA", 2), ("EdDSA", 3), ("RS256", 2), ("RS256", 3)]
+        );
+        for kid in &newest {
+            assert!(rows.iter().any(|(k, _, g)| k == kid && *g == 3), "{kid}");
+        }
+        let sealed: Vec<String> = sqlx::query_scalar("SELECT private_key FROM oidc_keys")
+            .fetch_all(&mut c)
+            .await
+            .unwrap();
+        assert!(sealed.iter().all(|s| s.starts_with("enc:v1:")));
+    });
+}
 
 /// `orgbase org purge --dry-run` lists the orgs deleted more than 30 days ago and
 /// changes nothing; `orgbase org purge` deletes them for good; an org deleted 29 days

@@ -25,6 +25,7 @@ mod isolation;
 mod mail;
 mod matrix;
 mod nodes;
+mod oidc;
 mod orgs;
 mod platform;
 mod portability;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
         mail::TESTS,
         matrix::TESTS,
         nodes::TESTS,
+        oidc::TESTS,
         orgs::TESTS,
         platform::TESTS,
         portability::TESTS,

@@ -236,6 +236,8 @@ static ROUTES: &[Route] = &[
     route("GET", "/readyz", Public, NO_BODY),
     route("GET", "/metrics", Public, NO_BODY),
     route("GET", "/api/v1/openapi.json", Public, NO_BODY),
+    route("GET", "/.well-known/openid-configuration", Public, NO_BODY),
+    route("GET", "/oidc/jwks", Public, NO_BODY),
     // accounts
     route("POST", "/api/v1/auth/signup", Public, Make::Body(|_, n| Some(json!({"email": format!("signup-{n}@example.com"), "password": "password-123", "name": "New Person"})))),
     route("POST", "/api/v1/auth/login", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email, "password": "password-123"})))),

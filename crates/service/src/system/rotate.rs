@@ -1,7 +1,7 @@
 //! `orgbase secrets rotate-key`: every secret at rest re-sealed under a new master key
 //! (ADR 0016). What is sealed: the `api_key` secrets of each org's configuration
-//! (context `<org id>:<path>`) and the links of unsent mails in the outbox
-//! (`mail:<id>`).
+//! (context `<org id>:<path>`), the links of unsent mails in the outbox
+//! (`mail:<id>`) and the OpenID Connect provider's private keys (`oidc-key:<kid>`).
 //!
 //! Resumable: a value that opens with the new key is done already; any other is
 //! opened with the current key and sealed with the new one. One change per org (with a
@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::System;
 use crate::error::{Error, Result};
+use crate::oidc::key_context;
 use crate::shared::audit::Event;
 use crate::shared::authz::Operator;
 use crate::shared::mail::link_context;
@@ -194,6 +195,36 @@ impl System<'_> {
                     None => break,
                 }
             }
+        }
+
+        // The OpenID Connect provider's private signing keys, in one change.
+        let keys = core.store.signing_keys().await?;
+        let mut change = core.change(by_ctx(by)).await?;
+        let mut done = Vec::new();
+        for k in &keys {
+            match reseal(old, new, &key_context(&k.kid), &k.private_sealed)? {
+                Reseal::Done => report.already += 1,
+                Reseal::Unreadable => report.unreadable.push(format!("oidc key {}", k.kid)),
+                Reseal::New(_) if !budget(&report) => report.stopped_at_limit = true,
+                Reseal::New(v) => {
+                    if change
+                        .reseal_signing_key(&k.kid, &k.private_sealed, &v)
+                        .await?
+                    {
+                        report.resealed += 1;
+                        done.push(k.kid.clone());
+                    }
+                }
+            }
+        }
+        if !done.is_empty() {
+            change
+                .record(
+                    Event::new(AuditAction::SecretsRotate, "oidc_keys", "keys")
+                        .details(json!({"kids": done})),
+                )
+                .await?;
+            change.commit().await?;
         }
         Ok(report)
     }

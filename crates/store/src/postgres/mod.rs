@@ -39,6 +39,15 @@ impl BackendStore {
     }
 }
 
+/// Serializes creating signing keys across nodes: a transaction-scoped advisory lock
+/// (released at commit or rollback), so two nodes starting together make one set.
+pub async fn lock_signing_keys(c: &mut sqlx::PgConnection) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('orgbase.oidc_keys'))")
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// Member pages: rows stream from the socket, so plain rows are cheap here.
 pub async fn members_page(
     c: &mut sqlx::PgConnection,

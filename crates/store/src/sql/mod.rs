@@ -67,6 +67,7 @@ pub(crate) mod assistants;
 pub(crate) mod audit;
 pub(crate) mod hierarchy;
 pub(crate) mod mail;
+pub(crate) mod oidc;
 pub(crate) mod orgs;
 pub(crate) mod rows;
 pub(crate) mod users;

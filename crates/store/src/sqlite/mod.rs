@@ -374,6 +374,16 @@ pub async fn schema(s: &BackendStore) -> Result<Schema> {
     Ok(Schema { tables })
 }
 
+/// Serializes creating signing keys, across processes too (the CLI beside a server):
+/// a write statement, even one that changes nothing, takes the database's write lock
+/// for the rest of the transaction; called first, before the transaction reads.
+pub async fn lock_signing_keys(c: &mut SqliteConnection) -> Result<()> {
+    sqlx::query("UPDATE oidc_keys SET created_at = created_at WHERE 1 = 0")
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 /// A page of members as one row: SQLite builds the page as a JSON array.
 ///
 /// sqlx hands every result row from the connection's thread to the async task on its

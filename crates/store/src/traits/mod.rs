@@ -10,6 +10,7 @@
 //! | the audit trail | [`AuditReads`] | [`AuditWrites`] |
 //! | the mail outbox | [`MailReads`] | [`MailWrites`] |
 //! | assistants and their orgs | [`AssistantReads`] | [`AssistantWrites`] |
+//! | the OpenID Connect provider's keys | [`OidcReads`] | [`OidcWrites`] |
 //!
 //! [`Store`] (every read, plus [`Database`]) and [`Tx`] (every read and write, plus
 //! [`Commit`]) gather them and are implemented for whatever implements the parts, so
@@ -22,6 +23,7 @@ mod assistants;
 mod audit;
 mod hierarchy;
 mod mail;
+mod oidc;
 mod orgs;
 mod users;
 
@@ -33,6 +35,7 @@ pub use assistants::{AssistantFilter, AssistantReads, AssistantWrites};
 pub use audit::{AuditFilter, AuditReads, AuditWrites};
 pub use hierarchy::{HierarchyReads, HierarchyWrites};
 pub use mail::{MailReads, MailWrites};
+pub use oidc::{OidcReads, OidcWrites};
 pub use orgs::{OrgAccessRow, OrgFilter, OrgKey, OrgReads, OrgWrites};
 pub use users::{UserFilter, UserReads, UserWrites};
 
@@ -74,6 +77,7 @@ pub trait Store:
     + AuditReads
     + MailReads
     + AssistantReads
+    + OidcReads
 {
 }
 
@@ -87,6 +91,7 @@ impl<T> Store for T where
         + AuditReads
         + MailReads
         + AssistantReads
+        + OidcReads
 {
 }
 
@@ -108,6 +113,8 @@ pub trait Tx:
     + MailWrites
     + AssistantReads
     + AssistantWrites
+    + OidcReads
+    + OidcWrites
 {
 }
 
@@ -128,5 +135,7 @@ impl<T> Tx for T where
         + MailWrites
         + AssistantReads
         + AssistantWrites
+        + OidcReads
+        + OidcWrites
 {
 }

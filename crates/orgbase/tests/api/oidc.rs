@@ -1,0 +1,238 @@
+//! The OpenID Connect provider (issue 11, ADR 0025): discovery, the key set, signing
+//! keys made once, sealed, rotated with the previous key still published. Signatures
+//! are checked here with `ring` from the published JWKs alone, not with the library
+//! that made them.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use orgbase_domain::SigningAlg;
+use serde_json::{Value, json};
+
+use crate::harness::{Backend, TestApp, spawn_with};
+use crate::story;
+
+pub const TESTS: &[crate::harness::Test] = &[
+    story!(the_provider_publishes_its_discovery_and_keys),
+    story!(signing_keys_rotate_keeping_the_previous_one),
+    story!(nodes_starting_together_make_one_set_of_keys),
+];
+
+const ISSUER: &str = "https://id.example.org";
+
+async fn fetch(app: &TestApp, path: &str) -> (reqwest::header::HeaderMap, Value) {
+    let r = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let headers = r.headers().clone();
+    (headers, r.json().await.unwrap())
+}
+
+async fn jwks(app: &TestApp) -> Vec<Value> {
+    fetch(app, "/oidc/jwks").await.1["keys"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn kids(keys: &[Value]) -> Vec<String> {
+    let mut k: Vec<String> = keys
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_string())
+        .collect();
+    k.sort();
+    k
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    URL_SAFE_NO_PAD.decode(s).unwrap()
+}
+
+/// Whether `jwt` carries a valid signature by one of `keys` (found by its `kid`).
+fn verifies(jwt: &str, keys: &[Value]) -> bool {
+    use ring::signature::{ED25519, RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+    let parts: Vec<&str> = jwt.split('.').collect();
+    assert_eq!(parts.len(), 3, "{jwt}");
+    let header: Value = serde_json::from_slice(&b64(parts[0])).unwrap();
+    let Some(key) = keys.iter().find(|k| k["kid"] == header["kid"]) else {
+        return false;
+    };
+    assert_eq!(key["alg"], header["alg"]);
+    let message = format!("{}.{}", parts[0], parts[1]);
+    let signature = b64(parts[2]);
+    match key["kty"].as_str().unwrap() {
+        "RSA" => RsaPublicKeyComponents {
+            n: b64(key["n"].as_str().unwrap()),
+            e: b64(key["e"].as_str().unwrap()),
+        }
+        .verify(&RSA_PKCS1_2048_8192_SHA256, message.as_bytes(), &signature)
+        .is_ok(),
+        "OKP" => ring::signature::UnparsedPublicKey::new(&ED25519, b64(key["x"].as_str().unwrap()))
+            .verify(message.as_bytes(), &signature)
+            .is_ok(),
+        other => panic!("unexpected key type {other}"),
+    }
+}
+
+async fn the_provider_publishes_its_discovery_and_keys(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.public_url = Some(format!("{ISSUER}/"))).await else {
+        return;
+    };
+    let (headers, d) = fetch(&app, "/.well-known/openid-configuration").await;
+    assert!(
+        headers["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("max-age")
+    );
+    assert_eq!(d["issuer"], ISSUER, "{d}");
+    assert_eq!(d["jwks_uri"], format!("{ISSUER}/oidc/jwks"));
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{ISSUER}/oidc/authorize")
+    );
+    assert_eq!(d["token_endpoint"], format!("{ISSUER}/oidc/token"));
+    assert_eq!(d["response_types_supported"], json!(["code"]));
+    assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
+    assert_eq!(d["subject_types_supported"], json!(["public"]));
+    assert_eq!(
+        d["id_token_signing_alg_values_supported"],
+        json!(["RS256", "EdDSA"])
+    );
+
+    // No keys before anyone asks; then one per algorithm, public halves only.
+    assert!(app.store.signing_keys().await.unwrap().is_empty());
+    let (headers, set) = fetch(&app, "/oidc/jwks").await;
+    assert_eq!(headers["content-type"], "application/jwk-set+json");
+    let keys = set["keys"].as_array().unwrap().clone();
+    assert_eq!(keys.len(), 2, "{set}");
+    let rsa = keys.iter().find(|k| k["kty"] == "RSA").unwrap();
+    assert_eq!(
+        (rsa["alg"].as_str(), rsa["use"].as_str()),
+        (Some("RS256"), Some("sig"))
+    );
+    assert_eq!(
+        b64(rsa["n"].as_str().unwrap()).len(),
+        256,
+        "a 2048-bit modulus"
+    );
+    assert_eq!(rsa["e"], "AQAB");
+    let ed = keys.iter().find(|k| k["kty"] == "OKP").unwrap();
+    assert_eq!(
+        (ed["crv"].as_str(), ed["alg"].as_str()),
+        (Some("Ed25519"), Some("EdDSA"))
+    );
+    assert_eq!(b64(ed["x"].as_str().unwrap()).len(), 32);
+    for k in &keys {
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(k.get(private).is_none(), "{k}");
+        }
+    }
+    // The same keys next time; stored sealed, with the audit event of their making.
+    assert_eq!(kids(&jwks(&app).await), kids(&keys));
+    let stored = app.store.signing_keys().await.unwrap();
+    assert_eq!(stored.len(), 2);
+    for k in &stored {
+        assert!(k.private_sealed.starts_with("enc:v1:"), "{}", k.kid);
+        assert!(!k.private_sealed.contains("MII"), "no DER in the clear");
+    }
+    let events = app
+        .store
+        .audit(
+            &orgbase_store::AuditFilter {
+                action: Some(orgbase_domain::AuditAction::OidcKeysRotate),
+                ..Default::default()
+            },
+            orgbase_domain::PageRequest::first(10),
+        )
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].details["first"], true);
+}
+
+async fn signing_keys_rotate_keeping_the_previous_one(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.public_url = Some(ISSUER.into())).await else {
+        return;
+    };
+    let console = app.restart_services(|_| {}).await;
+    let oidc = console.services.oidc();
+    let claims = json!({"iss": ISSUER, "sub": "someone", "aud": "a-client"});
+    let first_rs = oidc.sign(SigningAlg::Rs256, &claims).await.unwrap();
+    let first_ed = oidc.sign(SigningAlg::EdDsa, &claims).await.unwrap();
+    let first = jwks(&app).await;
+    assert!(verifies(&first_rs, &first) && verifies(&first_ed, &first));
+    // A tampered token does not verify.
+    let mut parts: Vec<String> = first_rs.split('.').map(String::from).collect();
+    parts[1] = URL_SAFE_NO_PAD.encode(br#"{"sub":"someone-else"}"#);
+    assert!(!verifies(&parts.join("."), &first));
+
+    // Rotation: a new current key per algorithm; the old ones stay published.
+    let r = oidc.rotate_keys(&console.operator).await.unwrap();
+    assert_eq!((r.added.len(), r.removed), (2, 0));
+    let second = jwks(&app).await;
+    assert_eq!(second.len(), 4);
+    for k in kids(&first) {
+        assert!(kids(&second).contains(&k));
+    }
+    assert!(verifies(&first_rs, &second) && verifies(&first_ed, &second));
+    let next_rs = oidc.sign(SigningAlg::Rs256, &claims).await.unwrap();
+    let header: Value = serde_json::from_slice(&b64(next_rs.split('.').next().unwrap())).unwrap();
+    assert!(
+        r.added.iter().any(|k| header["kid"] == k.as_str()),
+        "{header}"
+    );
+    assert!(verifies(&next_rs, &second));
+
+    // Once more: the first keys are gone, tokens they signed no longer verify.
+    let r2 = oidc.rotate_keys(&console.operator).await.unwrap();
+    assert_eq!((r2.added.len(), r2.removed), (2, 2));
+    let third = jwks(&app).await;
+    assert_eq!(third.len(), 4);
+    for k in kids(&first) {
+        assert!(!kids(&third).contains(&k));
+    }
+    assert!(!verifies(&first_rs, &third));
+    assert!(verifies(&next_rs, &third));
+
+    // A new master key re-seals the private keys; a server with it still signs.
+    let new_key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0f0e1d2c3b4a5968778695a4b3c2d1e0f";
+    let new = orgbase_service::secrets::SecretBox::new(
+        &orgbase_service::secrets::MasterKey::from_env_value(new_key).unwrap(),
+    );
+    let report = console
+        .services
+        .system()
+        .rotate_master_key(&console.operator, &new, None)
+        .await
+        .unwrap();
+    assert!(report.complete() && report.resealed == 4, "{report:?}");
+    let swapped = app
+        .restart_services(|s| s.master_key = Some(new_key.into()))
+        .await;
+    let after = swapped
+        .services
+        .oidc()
+        .sign(SigningAlg::EdDsa, &claims)
+        .await
+        .unwrap();
+    assert!(verifies(&after, &jwks(&app).await));
+    // The old key no longer opens them.
+    assert!(oidc.sign(SigningAlg::Rs256, &claims).await.is_err());
+}
+
+/// Two nodes asked for the key set at once make one key per algorithm between them.
+async fn nodes_starting_together_make_one_set_of_keys(b: Backend) {
+    let Some(one) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let two = one.another_node(|_| {}).await;
+    let (a, b2) = tokio::join!(jwks(&one), jwks(&two));
+    assert_eq!(kids(&a), kids(&b2));
+    assert_eq!(a.len(), 2);
+    assert_eq!(one.store.signing_keys().await.unwrap().len(), 2);
+}

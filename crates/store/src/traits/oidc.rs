@@ -1,0 +1,29 @@
+//! The OpenID Connect provider's records (ADR 0025).
+
+use async_trait::async_trait;
+use orgbase_domain::{SigningAlg, SigningKey};
+
+use crate::Result;
+
+#[async_trait]
+pub trait OidcReads: Send + Sync {
+    /// Every signing key, the highest generation first within each algorithm (RS256
+    /// first).
+    async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+}
+
+#[async_trait]
+pub trait OidcWrites: Send {
+    /// Inserts `k` as its algorithm's newest generation (`k.generation` is ignored).
+    async fn insert_signing_key(&mut self, k: &SigningKey) -> Result<()>;
+    /// Deletes the keys of `alg` but its `keep` highest generations; returns how many
+    /// went.
+    async fn prune_signing_keys(&mut self, alg: SigningAlg, keep: u32) -> Result<u64>;
+    /// Replaces a key's sealed private key (master-key rotation), only while it is still
+    /// `expected`; false otherwise.
+    async fn reseal_signing_key(&mut self, kid: &str, expected: &str, sealed: &str)
+    -> Result<bool>;
+    /// Serializes key creation across nodes and processes (a row lock on PostgreSQL;
+    /// SQLite's single writer already does).
+    async fn lock_signing_keys(&mut self) -> Result<()>;
+}
