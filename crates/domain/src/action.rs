@@ -83,6 +83,10 @@ actions! {
     UserImport = "user.import",
     SecretsRotate = "secrets.rotate",
     OidcKeysRotate = "oidc.keys.rotate",
+    OidcClientCreate = "oidc.client.create",
+    OidcClientUpdate = "oidc.client.update",
+    OidcClientSecret = "oidc.client.secret",
+    OidcClientDelete = "oidc.client.delete",
     OrgExport = "org.export",
     OrgImport = "org.import",
 }

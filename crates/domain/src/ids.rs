@@ -53,7 +53,8 @@ id_type!(
     AuditId,
     InvitationId,
     MailId,
-    AssistantId
+    AssistantId,
+    OidcClientId
 );
 
 /// Ids made in one process increase even within one millisecond (a counter follows

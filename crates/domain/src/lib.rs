@@ -18,15 +18,15 @@ pub mod time;
 pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
-    ApiKey, ApiKeyAuth, Assistant, AuditEvent, EmailToken, FieldChange, Invitation, MailKind,
-    MailStatus, Member, Membership, Org, OrgApiKey, OrgDomain, OrgWithRole, OutboxMail, Page,
-    PageRequest, PasswordHash, PasswordToken, Project, RoleChain, Scope, Session, SessionAuth,
-    SigningAlg, SigningKey, User, Workspace, default_tree,
+    ApiKey, ApiKeyAuth, Assistant, AuditEvent, EmailToken, FieldChange, GroupsStyle, Invitation,
+    MailKind, MailStatus, Member, Membership, OidcClient, Org, OrgApiKey, OrgDomain, OrgWithRole,
+    OutboxMail, Page, PageRequest, PasswordHash, PasswordToken, Project, RedirectUri, RoleChain,
+    Scope, Session, SessionAuth, SigningAlg, SigningKey, User, Workspace, default_tree,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{
-    ApiKeyId, AssistantId, AuditId, InvitationId, MailId, OrgId, ProjectId, SessionId, UserId,
-    WorkspaceId,
+    ApiKeyId, AssistantId, AuditId, InvitationId, MailId, OidcClientId, OrgId, ProjectId,
+    SessionId, UserId, WorkspaceId,
 };
 pub use role::{
     DomainStatus, FieldSource, InvitationStatus, KeyScope, MembershipStatus, OrgStatus, Permission,

@@ -42,13 +42,14 @@ use crate::problem::ProblemBody;
         (name = "hierarchy", description = "Workspaces and projects"),
         (name = "check", description = "Permission checks for platforms"),
         (name = "admin", description = "System administration"),
-        (name = "oidc", description = "The OpenID Connect provider: discovery and signing keys"),
+        (name = "oidc", description = "The OpenID Connect provider: discovery, signing keys, registered clients"),
     )
 )]
 struct Document;
 
 /// Every route of the server. Handlers sharing a path are registered together.
 pub fn routes() -> OpenApiRouter<AppState> {
+    use crate::handlers::oidc_clients as oc;
     use {access as a, accounts as acc, admin as adm, hierarchy as h, orgs as o, system as sys};
     OpenApiRouter::with_openapi(Document::openapi())
         .routes(routes!(sys::healthz))
@@ -58,6 +59,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
         // the OpenID Connect provider
         .routes(routes!(crate::handlers::oidc::discovery))
         .routes(routes!(crate::handlers::oidc::jwks))
+        .routes(routes!(oc::list_clients, oc::create_client))
+        .routes(routes!(oc::get_client, oc::patch_client, oc::delete_client))
+        .routes(routes!(oc::new_client_secret))
+        .routes(routes!(oc::list_org_clients, oc::create_org_client))
+        .routes(routes!(
+            oc::get_org_client,
+            oc::patch_org_client,
+            oc::delete_org_client
+        ))
+        .routes(routes!(oc::new_org_client_secret))
         // accounts and the caller's own account
         .routes(routes!(acc::signup))
         .routes(routes!(acc::login))

@@ -178,3 +178,23 @@ pub struct UserPath {
     #[param(format = Uuid)]
     pub id: String,
 }
+
+/// `/oidc/clients/{client}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OidcClientPath {
+    /// The client's id (not its `client_id`).
+    #[param(format = Uuid)]
+    pub client: String,
+}
+
+/// `/orgs/{org}/oidc/clients/{client}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrgOidcClientPath {
+    /// The organization's id or slug.
+    pub org: String,
+    /// The client's id (not its `client_id`).
+    #[param(format = Uuid)]
+    pub client: String,
+}

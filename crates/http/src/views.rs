@@ -810,3 +810,73 @@ pub struct JwksView {
     #[schema(value_type = Vec<Object>)]
     pub keys: Vec<serde_json::Value>,
 }
+
+/// A registered OpenID Connect client (its secret is never shown again).
+#[derive(Serialize, ToSchema)]
+pub struct OidcClientView {
+    pub id: Uuid,
+    /// What the platform sends as `client_id`.
+    pub client_id: String,
+    pub name: String,
+    /// Confidential (has a secret) or public (PKCE only).
+    pub confidential: bool,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The org that registered it; absent for a platform-wide client.
+    pub org_id: Option<Uuid>,
+    /// A platform-wide client limited to these orgs' members; empty: anyone with an org.
+    pub allowed_orgs: Vec<Uuid>,
+    pub first_party: bool,
+    /// How the `groups` claim names orgs: `orgs`, `roles` or `full`.
+    pub groups: &'static str,
+    pub admin_role: bool,
+    pub id_token_signed_response_alg: &'static str,
+    pub created_by: Option<Uuid>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+impl From<orgbase_domain::OidcClient> for OidcClientView {
+    fn from(c: orgbase_domain::OidcClient) -> Self {
+        let uris = |u: Vec<orgbase_domain::RedirectUri>| {
+            u.into_iter().map(|u| u.as_str().to_string()).collect()
+        };
+        Self {
+            id: c.id.0,
+            client_id: c.client_id,
+            name: c.name,
+            confidential: c.secret_hash.is_some(),
+            redirect_uris: uris(c.redirect_uris),
+            post_logout_redirect_uris: uris(c.post_logout_redirect_uris),
+            org_id: c.org_id.map(|o| o.0),
+            allowed_orgs: c.allowed_orgs.iter().map(|o| o.0).collect(),
+            first_party: c.first_party,
+            groups: c.groups.as_str(),
+            admin_role: c.admin_role,
+            id_token_signed_response_alg: c.id_token_alg.as_str(),
+            created_by: c.created_by.map(|u| u.0),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A client just registered, or its secret just replaced: the secret is shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct OidcClientCreatedView {
+    #[serde(flatten)]
+    pub client: OidcClientView,
+    /// The client secret (`obc_…`), for confidential clients; only its hash is stored.
+    pub client_secret: Option<String>,
+}
+
+impl From<orgbase_service::oidc::ClientWithSecret> for OidcClientCreatedView {
+    fn from(c: orgbase_service::oidc::ClientWithSecret) -> Self {
+        Self {
+            client: c.client.into(),
+            client_secret: c.client_secret,
+        }
+    }
+}

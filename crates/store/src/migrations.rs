@@ -68,6 +68,11 @@ pub const SQLITE: &[Migration] = &[
         name: "oidc_keys",
         sql: include_str!("../migrations/sqlite/0012_oidc_keys.sql"),
     },
+    Migration {
+        version: 13,
+        name: "oidc_clients",
+        sql: include_str!("../migrations/sqlite/0013_oidc_clients.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -130,6 +135,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 12,
         name: "oidc_keys",
         sql: include_str!("../migrations/postgres/0012_oidc_keys.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "oidc_clients",
+        sql: include_str!("../migrations/postgres/0013_oidc_clients.sql"),
     },
 ];
 

@@ -26,7 +26,7 @@ pub use credentials::{
 };
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};
-pub use oidc::{SigningAlg, SigningKey};
+pub use oidc::{GroupsStyle, OidcClient, RedirectUri, SigningAlg, SigningKey};
 pub use org::{Org, OrgWithRole};
 pub use page::{Page, PageRequest};
 pub use user::User;

@@ -1,6 +1,7 @@
 //! The OpenID Connect provider's own records (issue 11, ADR 0025).
 
-use crate::Timestamp;
+use crate::error::InvalidInput;
+use crate::{OidcClientId, OrgId, Timestamp, UserId};
 
 /// An algorithm the provider signs ID tokens with: RS256 for every client (it is the
 /// one OpenID Connect requires), EdDSA (Ed25519) for clients that ask for it.
@@ -41,4 +42,179 @@ pub struct SigningKey {
     /// The public JWK (with `kid`, `alg`, `use`).
     pub public_jwk: serde_json::Value,
     pub created_at: Timestamp,
+}
+
+/// How a client's `groups` claim names a user's organizations (ADR 0025).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupsStyle {
+    /// `acme`: one entry per organization.
+    Orgs,
+    /// `acme` and `acme:admin`: the organization and the role in it.
+    Roles,
+    /// Also workspaces and projects with a role of their own: `acme/research:editor`,
+    /// `acme/research/thesis:admin`.
+    Full,
+}
+
+impl GroupsStyle {
+    pub const ALL: [GroupsStyle; 3] = [GroupsStyle::Orgs, GroupsStyle::Roles, GroupsStyle::Full];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupsStyle::Orgs => "orgs",
+            GroupsStyle::Roles => "roles",
+            GroupsStyle::Full => "full",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, InvalidInput> {
+        Self::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s)
+            .ok_or_else(|| {
+                InvalidInput::new(
+                    "invalid_groups_style",
+                    "groups",
+                    format!("groups must be one of orgs, roles, full (not '{s}')"),
+                )
+            })
+    }
+}
+
+/// A redirect URI a client registered: matched exactly, byte for byte, as OAuth 2.0
+/// Security Best Current Practice asks. Absolute, no fragment, no user info; `https`,
+/// or `http` only on a loopback host (a platform on the same machine, tests), or a
+/// private-use scheme (`com.example.app:/callback`) for native apps.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    pub fn parse(raw: &str, field: &'static str) -> Result<Self, InvalidInput> {
+        let bad = |why: String| InvalidInput::new("invalid_redirect_uri", field, why);
+        if raw.len() > 2000 {
+            return Err(bad("a redirect URI is at most 2000 characters".into()));
+        }
+        if raw.trim() != raw || raw.is_empty() {
+            return Err(bad("a redirect URI has no surrounding spaces".into()));
+        }
+        let url = url::Url::parse(raw)
+            .map_err(|e| bad(format!("'{raw}' is not an absolute URI: {e}")))?;
+        if url.fragment().is_some() {
+            return Err(bad(format!("'{raw}' has a fragment (#...)")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad(format!("'{raw}' holds user information")));
+        }
+        let loopback = match url.host() {
+            Some(url::Host::Domain(d)) => d == "localhost",
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            None => false,
+        };
+        match url.scheme() {
+            "https" if url.host().is_some() => {}
+            "http" if loopback => {}
+            "http" => {
+                return Err(bad(format!(
+                    "'{raw}': plain http only on a loopback host (127.0.0.1, [::1], localhost); use https"
+                )));
+            }
+            "https" | "javascript" | "data" | "file" | "vbscript" | "blob" | "about" => {
+                return Err(bad(format!("'{raw}' cannot be a redirect URI")));
+            }
+            // A private-use scheme of a native app: reverse-DNS, so it holds a dot.
+            s if s.contains('.') => {}
+            _ => {
+                return Err(bad(format!(
+                    "'{raw}': use https (or a reverse-DNS private-use scheme)"
+                )));
+            }
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a value read back from storage, which only ever holds parsed URIs.
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+/// A platform registered to sign its users in through Orgbase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OidcClient {
+    pub id: OidcClientId,
+    /// The public identifier the platform sends (`client_id`).
+    pub client_id: String,
+    pub name: String,
+    /// SHA-256 of the client secret; `None` for a public client (PKCE only).
+    pub secret_hash: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub post_logout_redirect_uris: Vec<RedirectUri>,
+    /// The organization that registered it (its admins manage it, and only its members
+    /// sign in); `None` for a platform-wide client of the system admins.
+    pub org_id: Option<OrgId>,
+    /// A platform-wide client limited to the members of these orgs; empty: anyone with
+    /// an organization.
+    pub allowed_orgs: Vec<OrgId>,
+    /// Skips the consent page (system admins' clients only).
+    pub first_party: bool,
+    pub groups: GroupsStyle,
+    /// Puts `admin` in the `roles` claim of users who administer an org the client
+    /// sees (Open WebUI's `OAUTH_ADMIN_ROLES`).
+    pub admin_role: bool,
+    pub id_token_alg: SigningAlg,
+    pub created_by: Option<UserId>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uris_are_absolute_https_or_loopback_http() {
+        for ok in [
+            "https://chat.example.org/oauth/oidc/callback",
+            "https://chat.example.org:8443/cb?x=1",
+            "http://127.0.0.1:8080/oauth/oidc/callback",
+            "http://localhost/cb",
+            "http://[::1]:3000/cb",
+            "com.example.app:/callback",
+        ] {
+            assert_eq!(RedirectUri::parse(ok, "f").unwrap().as_str(), ok);
+        }
+        for bad in [
+            "",
+            " https://a.example/cb",
+            "/relative/cb",
+            "http://chat.example.org/cb",
+            "http://10.0.0.1/cb",
+            "https://a.example/cb#frag",
+            "https://user:pw@a.example/cb",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "file:///etc/passwd",
+            "myapp:/cb",
+        ] {
+            let e = RedirectUri::parse(bad, "f").unwrap_err();
+            assert_eq!(e.code, "invalid_redirect_uri", "{bad}");
+        }
+    }
+
+    #[test]
+    fn groups_styles_and_algorithms_round_trip() {
+        for g in GroupsStyle::ALL {
+            assert_eq!(GroupsStyle::parse(g.as_str()).unwrap(), g);
+        }
+        assert!(GroupsStyle::parse("everything").is_err());
+        for a in SigningAlg::ALL {
+            assert_eq!(SigningAlg::parse(a.as_str()), Some(a));
+        }
+    }
 }

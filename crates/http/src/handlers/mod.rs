@@ -7,6 +7,7 @@ pub mod assistants;
 pub mod config;
 pub mod hierarchy;
 pub mod oidc;
+pub mod oidc_clients;
 pub mod orgs;
 pub mod portability;
 pub mod service_keys;

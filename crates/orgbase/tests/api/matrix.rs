@@ -172,6 +172,10 @@ enum Make {
     SharedAssistant { shared: bool },
     /// `{id}` is a new service key of org A.
     ServiceKey,
+    /// `{client}` is a new OpenID Connect client of org A; this body.
+    OrgOidcClient(fn(&Fixture, usize) -> Option<Value>),
+    /// `{client}` is a new platform-wide OpenID Connect client; this body.
+    OidcClient(fn(&Fixture, usize) -> Option<Value>),
     /// `{id}` is a new pending invitation of org A.
     Invitation,
     /// `{domain}` is a new domain claimed by org A (pending).
@@ -238,6 +242,18 @@ static ROUTES: &[Route] = &[
     route("GET", "/api/v1/openapi.json", Public, NO_BODY),
     route("GET", "/.well-known/openid-configuration", Public, NO_BODY),
     route("GET", "/oidc/jwks", Public, NO_BODY),
+    route("GET", "/api/v1/oidc/clients", Need::SystemAdmin, NO_BODY),
+    route("POST", "/api/v1/oidc/clients", Need::SystemAdmin, Make::Body(|_, n| Some(oidc_client_body(n)))),
+    route("GET", "/api/v1/oidc/clients/{client}", Need::SystemAdmin, Make::OidcClient(|_, _| None)),
+    route("PATCH", "/api/v1/oidc/clients/{client}", Need::SystemAdmin, Make::OidcClient(|_, n| Some(json!({"name": format!("renamed {n}")})))),
+    route("DELETE", "/api/v1/oidc/clients/{client}", Need::SystemAdmin, Make::OidcClient(|_, _| None)),
+    route("POST", "/api/v1/oidc/clients/{client}/secret", Need::SystemAdmin, Make::OidcClient(|_, _| None)),
+    route("GET", "/api/v1/orgs/{org}/oidc/clients", At(P::OidcClientsManage, Org), NO_BODY),
+    route("POST", "/api/v1/orgs/{org}/oidc/clients", Need::PeopleAt(P::OidcClientsManage, Org), Make::Body(|_, n| Some(oidc_client_body(n)))),
+    route("GET", "/api/v1/orgs/{org}/oidc/clients/{client}", At(P::OidcClientsManage, Org), Make::OrgOidcClient(|_, _| None)),
+    route("PATCH", "/api/v1/orgs/{org}/oidc/clients/{client}", Need::PeopleAt(P::OidcClientsManage, Org), Make::OrgOidcClient(|_, n| Some(json!({"name": format!("renamed {n}")})))),
+    route("DELETE", "/api/v1/orgs/{org}/oidc/clients/{client}", Need::PeopleAt(P::OidcClientsManage, Org), Make::OrgOidcClient(|_, _| None)),
+    route("POST", "/api/v1/orgs/{org}/oidc/clients/{client}/secret", Need::PeopleAt(P::OidcClientsManage, Org), Make::OrgOidcClient(|_, _| None)),
     // accounts
     route("POST", "/api/v1/auth/signup", Public, Make::Body(|_, n| Some(json!({"email": format!("signup-{n}@example.com"), "password": "password-123", "name": "New Person"})))),
     route("POST", "/api/v1/auth/login", Public, Make::Body(|fx, _| Some(json!({"email": fx.carol_email, "password": "password-123"})))),
@@ -776,6 +792,24 @@ async fn prepare(app: &TestApp, fx: &Fixture, r: &Route, caller: &Caller, n: usi
             Call {
                 path: fill(r.path, fx, &[("{id}", &s(&key["id"]))]),
                 ..plain(None)
+            }
+        }
+        Make::OrgOidcClient(body) | Make::OidcClient(body) => {
+            let org_path = match r.make {
+                Make::OrgOidcClient(_) => format!("/api/v1/orgs/{}/oidc/clients", fx.a.id),
+                _ => "/api/v1/oidc/clients".to_string(),
+            };
+            let client = post_created(
+                app,
+                &org_path,
+                &fx.system_token,
+                json!({"name": format!("platform {n}"),
+                       "redirect_uris": ["https://platform.example/callback"]}),
+            )
+            .await;
+            Call {
+                path: fill(r.path, fx, &[("{client}", &s(&client["id"]))]),
+                ..plain(body(fx, n))
             }
         }
         Make::Invitation => {
@@ -1549,4 +1583,8 @@ async fn foreign_ids_stay_foreign(b: Backend) {
         "{p1_members}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn oidc_client_body(n: usize) -> Value {
+    json!({"name": format!("client {n}"), "redirect_uris": [format!("https://platform.example/cb/{n}")]})
 }

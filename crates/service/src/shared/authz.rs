@@ -68,6 +68,7 @@ pub mod perm {
         WorkspacesManage,
         ProjectsManage,
         ApiKeysManage,
+        OidcClientsManage,
         AssistantsManage,
         AuditRead,
         OrgExport,

@@ -240,6 +240,8 @@ pub enum TokenKind {
     EmailLink,
     /// An organization's service key.
     OrgKey,
+    /// An OpenID Connect client's secret (never a credential of this API).
+    OidcClientSecret,
 }
 
 impl TokenKind {
@@ -251,6 +253,7 @@ impl TokenKind {
             TokenKind::PasswordLink => "obp_",
             TokenKind::EmailLink => "obe_",
             TokenKind::OrgKey => "obo_",
+            TokenKind::OidcClientSecret => "obc_",
         }
     }
 

@@ -1,13 +1,114 @@
-//! The OpenID Connect provider's signing keys (ADR 0025).
+//! The OpenID Connect provider's signing keys and clients (ADR 0025).
 
 use async_trait::async_trait;
-use orgbase_domain::{SigningAlg, SigningKey, Timestamp};
+use orgbase_domain::{
+    GroupsStyle, OidcClient, OidcClientId, OrgId, Page, PageRequest, RedirectUri, SigningAlg,
+    SigningKey, Timestamp, UserId,
+};
 use sqlx::Row;
 use sqlx::types::Json;
+use uuid::Uuid;
 
-use super::rows::DbRow;
+use super::rows::{DbRow, after, overfetch, ts};
 use super::{DbConn, SqlTx};
 use crate::{Result, StoreError};
+
+const CLIENT_COLS: &str = "id, client_id, name, secret_hash, redirect_uris, \
+    post_logout_redirect_uris, org_id, allowed_orgs, first_party, groups_style, admin_role, \
+    id_token_alg, created_by, created_at, updated_at";
+
+fn client_from(r: &DbRow) -> Result<OidcClient> {
+    let uris = |col: &'static str| -> Result<Vec<RedirectUri>> {
+        Ok(r.try_get::<Json<Vec<String>>, _>(col)?
+            .0
+            .into_iter()
+            .map(RedirectUri::from_trusted)
+            .collect())
+    };
+    let groups: String = r.try_get("groups_style")?;
+    let alg: String = r.try_get("id_token_alg")?;
+    Ok(OidcClient {
+        id: OidcClientId(r.try_get("id")?),
+        client_id: r.try_get("client_id")?,
+        name: r.try_get("name")?,
+        secret_hash: r.try_get("secret_hash")?,
+        redirect_uris: uris("redirect_uris")?,
+        post_logout_redirect_uris: uris("post_logout_redirect_uris")?,
+        org_id: r.try_get::<Option<Uuid>, _>("org_id")?.map(OrgId),
+        allowed_orgs: r
+            .try_get::<Json<Vec<Uuid>>, _>("allowed_orgs")?
+            .0
+            .into_iter()
+            .map(OrgId)
+            .collect(),
+        first_party: r.try_get("first_party")?,
+        groups: GroupsStyle::parse(&groups).map_err(|_| StoreError::Corrupt("groups_style"))?,
+        admin_role: r.try_get("admin_role")?,
+        id_token_alg: SigningAlg::parse(&alg).ok_or(StoreError::Corrupt("id_token_alg"))?,
+        created_by: r.try_get::<Option<Uuid>, _>("created_by")?.map(UserId),
+        created_at: ts(r, "created_at")?,
+        updated_at: ts(r, "updated_at")?,
+    })
+}
+
+fn uri_strings(uris: &[RedirectUri]) -> Vec<&str> {
+    uris.iter().map(RedirectUri::as_str).collect()
+}
+
+pub(crate) async fn oidc_client(c: &mut DbConn, id: OidcClientId) -> Result<Option<OidcClient>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CLIENT_COLS} FROM oidc_clients WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(client_from).transpose()
+}
+
+pub(crate) async fn oidc_client_by_client_id(
+    c: &mut DbConn,
+    client_id: &str,
+) -> Result<Option<OidcClient>> {
+    let row = sqlx::query(&format!(
+        "SELECT {CLIENT_COLS} FROM oidc_clients WHERE client_id = $1"
+    ))
+    .bind(client_id)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(client_from).transpose()
+}
+
+pub(crate) async fn oidc_clients(
+    c: &mut DbConn,
+    owner: Option<OrgId>,
+    page: PageRequest,
+) -> Result<Page<OidcClient>> {
+    let rows = match owner {
+        Some(org) => {
+            sqlx::query(&format!(
+                "SELECT {CLIENT_COLS} FROM oidc_clients WHERE org_id = $1 AND id > $2 \
+                 ORDER BY id LIMIT $3"
+            ))
+            .bind(org.0)
+            .bind(after(page))
+            .bind(overfetch(page))
+            .fetch_all(c)
+            .await?
+        }
+        None => {
+            sqlx::query(&format!(
+                "SELECT {CLIENT_COLS} FROM oidc_clients WHERE org_id IS NULL AND id > $1 \
+                 ORDER BY id LIMIT $2"
+            ))
+            .bind(after(page))
+            .bind(overfetch(page))
+            .fetch_all(c)
+            .await?
+        }
+    };
+    let items = rows.iter().map(client_from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.limit, |k| k.id.0))
+}
 
 fn key_from(r: &DbRow) -> Result<SigningKey> {
     let alg: String = r.try_get("alg")?;
@@ -33,6 +134,9 @@ pub(crate) async fn signing_keys(c: &mut DbConn) -> Result<Vec<SigningKey>> {
 
 reads!(OidcReads {
     fn signing_keys(&self) -> Vec<SigningKey>;
+    fn oidc_client(&self, id: OidcClientId) -> Option<OidcClient>;
+    fn oidc_client_by_client_id(&self, client_id: &str) -> Option<OidcClient>;
+    fn oidc_clients(&self, owner: Option<OrgId>, page: PageRequest) -> Page<OidcClient>;
 });
 
 #[async_trait]
@@ -80,6 +184,62 @@ impl crate::OidcWrites for SqlTx {
         .bind(expected)
         .execute(self.c())
         .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_oidc_client(&mut self, k: &OidcClient) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO oidc_clients ({CLIENT_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        ))
+        .bind(k.id.0)
+        .bind(&k.client_id)
+        .bind(&k.name)
+        .bind(&k.secret_hash)
+        .bind(Json(uri_strings(&k.redirect_uris)))
+        .bind(Json(uri_strings(&k.post_logout_redirect_uris)))
+        .bind(k.org_id.map(|o| o.0))
+        .bind(Json(k.allowed_orgs.iter().map(|o| o.0).collect::<Vec<_>>()))
+        .bind(k.first_party)
+        .bind(k.groups.as_str())
+        .bind(k.admin_role)
+        .bind(k.id_token_alg.as_str())
+        .bind(k.created_by.map(|u| u.0))
+        .bind(k.created_at.as_millis())
+        .bind(k.updated_at.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(())
+    }
+
+    async fn update_oidc_client(&mut self, k: &OidcClient) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE oidc_clients SET name = $2, secret_hash = $3, redirect_uris = $4, \
+             post_logout_redirect_uris = $5, allowed_orgs = $6, first_party = $7, \
+             groups_style = $8, admin_role = $9, id_token_alg = $10, updated_at = $11 \
+             WHERE id = $1",
+        )
+        .bind(k.id.0)
+        .bind(&k.name)
+        .bind(&k.secret_hash)
+        .bind(Json(uri_strings(&k.redirect_uris)))
+        .bind(Json(uri_strings(&k.post_logout_redirect_uris)))
+        .bind(Json(k.allowed_orgs.iter().map(|o| o.0).collect::<Vec<_>>()))
+        .bind(k.first_party)
+        .bind(k.groups.as_str())
+        .bind(k.admin_role)
+        .bind(k.id_token_alg.as_str())
+        .bind(k.updated_at.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn delete_oidc_client(&mut self, id: OidcClientId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM oidc_clients WHERE id = $1")
+            .bind(id.0)
+            .execute(self.c())
+            .await?;
         Ok(r.rows_affected() == 1)
     }
 

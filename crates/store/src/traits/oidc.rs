@@ -1,7 +1,7 @@
 //! The OpenID Connect provider's records (ADR 0025).
 
 use async_trait::async_trait;
-use orgbase_domain::{SigningAlg, SigningKey};
+use orgbase_domain::{OidcClient, OidcClientId, OrgId, Page, PageRequest, SigningAlg, SigningKey};
 
 use crate::Result;
 
@@ -10,6 +10,15 @@ pub trait OidcReads: Send + Sync {
     /// Every signing key, the highest generation first within each algorithm (RS256
     /// first).
     async fn signing_keys(&self) -> Result<Vec<SigningKey>>;
+    async fn oidc_client(&self, id: OidcClientId) -> Result<Option<OidcClient>>;
+    /// By the identifier clients send (`client_id`).
+    async fn oidc_client_by_client_id(&self, client_id: &str) -> Result<Option<OidcClient>>;
+    /// The clients of `owner` (an org), or the platform-wide ones (`None`), by id.
+    async fn oidc_clients(
+        &self,
+        owner: Option<OrgId>,
+        page: PageRequest,
+    ) -> Result<Page<OidcClient>>;
 }
 
 #[async_trait]
@@ -26,4 +35,9 @@ pub trait OidcWrites: Send {
     /// Serializes key creation across nodes and processes (a row lock on PostgreSQL;
     /// SQLite's single writer already does).
     async fn lock_signing_keys(&mut self) -> Result<()>;
+    async fn insert_oidc_client(&mut self, k: &OidcClient) -> Result<()>;
+    /// Every field but id, client id, owner, creator and creation time; false when the
+    /// client is gone.
+    async fn update_oidc_client(&mut self, k: &OidcClient) -> Result<bool>;
+    async fn delete_oidc_client(&mut self, id: OidcClientId) -> Result<bool>;
 }
