@@ -418,15 +418,6 @@ async fn clients_are_registered_by_system_and_org_admins(b: Backend) {
         app.get(&format!("{org_path}/{own_id}"), &ann.token).await.0,
         404
     );
-    // An org's clients go with the org.
-    let (st, _) = app
-        .post(
-            &org_path,
-            &ann.token,
-            json!({"name": "x", "redirect_uris": ["https://x.example/cb"]}),
-        )
-        .await;
-    assert_eq!(st, 201);
 }
 
 async fn bad_clients_are_refused(b: Backend) {
