@@ -16,6 +16,10 @@
 //! * while a request is being handled: no connection deadline (the request timeout of
 //!   the HTTP layer bounds it).
 //!
+//! Bytes of the next head that arrive in the same read as the request before them sit
+//! in hyper's buffer, unseen here: that head is bounded by the idle timeout, not the
+//! header-read one (ADR 0013, "known gap").
+//!
 //! At `max_connections` open connections the server stops accepting; new ones wait in
 //! the kernel's backlog until one closes (the deadlines above make sure one does).
 
