@@ -26,7 +26,10 @@ pub use credentials::{
 };
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};
-pub use oidc::{GroupsStyle, OidcClient, RedirectUri, SigningAlg, SigningKey};
+pub use oidc::{
+    Affiliation, GroupsStyle, OidcClient, OrgClaims, RedirectUri, SigningAlg, SigningKey,
+    org_claims,
+};
 pub use org::{Org, OrgWithRole};
 pub use page::{Page, PageRequest};
 pub use user::User;

@@ -1,7 +1,7 @@
 //! The OpenID Connect provider's own records (issue 11, ADR 0025).
 
 use crate::error::InvalidInput;
-use crate::{OidcClientId, OrgId, Timestamp, UserId};
+use crate::{OidcClientId, OrgId, Role, Timestamp, UserId};
 
 /// An algorithm the provider signs ID tokens with: RS256 for every client (it is the
 /// one OpenID Connect requires), EdDSA (Ed25519) for clients that ask for it.
@@ -216,5 +216,157 @@ mod tests {
         for a in SigningAlg::ALL {
             assert_eq!(SigningAlg::parse(a.as_str()), Some(a));
         }
+    }
+}
+
+/// A user's place in one organization, as the claims see it: the org role and the
+/// workspace and project roles below it (active memberships of a live org).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affiliation {
+    pub org_id: OrgId,
+    pub org_slug: String,
+    pub org_role: Role,
+    /// (workspace name, role) where the user has a workspace role of their own.
+    pub workspaces: Vec<(String, Role)>,
+    /// (workspace name, project name, role) where the user has a project role.
+    pub projects: Vec<(String, String, Role)>,
+}
+
+/// The organization claims of an ID token or userinfo answer (ADR 0025).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgClaims {
+    /// `acme`, `acme:admin`, `acme/research:editor`, by the client's [`GroupsStyle`].
+    pub groups: Vec<String>,
+    /// `user` for everyone; `admin` too for an org owner or admin when the client maps
+    /// it (`admin_role`).
+    pub roles: Vec<String>,
+    /// Keycloak's shape: `{"acme": {"id": "…", "role": "admin"}}`.
+    pub organization: serde_json::Value,
+}
+
+/// A workspace or project name as a group path segment: lower-case ASCII letters and
+/// digits, runs of anything else as one `-` (`Research Team` → `research-team`).
+fn segment(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() { "-".to_string() } else { out }
+}
+
+/// The claims of `places` (already limited to the orgs the client may see).
+pub fn org_claims(places: &[Affiliation], style: GroupsStyle, admin_role: bool) -> OrgClaims {
+    let mut sorted: Vec<&Affiliation> = places.iter().collect();
+    sorted.sort_by(|a, b| a.org_slug.cmp(&b.org_slug));
+    let mut groups = Vec::new();
+    let mut organization = serde_json::Map::new();
+    for a in &sorted {
+        groups.push(a.org_slug.clone());
+        if style != GroupsStyle::Orgs {
+            groups.push(format!("{}:{}", a.org_slug, a.org_role.as_str()));
+        }
+        if style == GroupsStyle::Full {
+            let mut deeper: Vec<String> = a
+                .workspaces
+                .iter()
+                .map(|(w, r)| format!("{}/{}:{}", a.org_slug, segment(w), r.as_str()))
+                .chain(a.projects.iter().map(|(w, p, r)| {
+                    format!(
+                        "{}/{}/{}:{}",
+                        a.org_slug,
+                        segment(w),
+                        segment(p),
+                        r.as_str()
+                    )
+                }))
+                .collect();
+            deeper.sort();
+            deeper.dedup();
+            groups.extend(deeper);
+        }
+        organization.insert(
+            a.org_slug.clone(),
+            serde_json::json!({"id": a.org_id.0, "role": a.org_role.as_str()}),
+        );
+    }
+    let mut roles = vec!["user".to_string()];
+    if admin_role && sorted.iter().any(|a| a.org_role >= Role::Admin) {
+        roles.push("admin".to_string());
+    }
+    OrgClaims {
+        groups,
+        roles,
+        organization: serde_json::Value::Object(organization),
+    }
+}
+
+#[cfg(test)]
+mod claims_tests {
+    use super::*;
+
+    fn place(slug: &str, role: Role) -> Affiliation {
+        Affiliation {
+            org_id: OrgId(uuid::Uuid::nil()),
+            org_slug: slug.into(),
+            org_role: role,
+            workspaces: vec![],
+            projects: vec![],
+        }
+    }
+
+    #[test]
+    fn groups_follow_the_clients_style() {
+        let mut acme = place("acme", Role::Admin);
+        acme.workspaces = vec![("Research Team".into(), Role::Editor)];
+        acme.projects = vec![("Research Team".into(), "Thesis 2026!".into(), Role::Owner)];
+        let places = [place("zeta", Role::Viewer), acme];
+        let c = org_claims(&places, GroupsStyle::Orgs, false);
+        assert_eq!(c.groups, ["acme", "zeta"]);
+        assert_eq!(c.roles, ["user"]);
+        let c = org_claims(&places, GroupsStyle::Roles, true);
+        assert_eq!(c.groups, ["acme", "acme:admin", "zeta", "zeta:viewer"]);
+        assert_eq!(c.roles, ["user", "admin"]);
+        let c = org_claims(&places, GroupsStyle::Full, false);
+        assert_eq!(
+            c.groups,
+            [
+                "acme",
+                "acme:admin",
+                "acme/research-team/thesis-2026:owner",
+                "acme/research-team:editor",
+                "zeta",
+                "zeta:viewer"
+            ]
+        );
+        assert_eq!(c.organization["acme"]["role"], "admin");
+        assert_eq!(c.organization["zeta"]["role"], "viewer");
+    }
+
+    #[test]
+    fn admin_is_only_for_org_admins_and_owners_when_mapped() {
+        let viewers = [place("acme", Role::Editor)];
+        assert_eq!(
+            org_claims(&viewers, GroupsStyle::Roles, true).roles,
+            ["user"]
+        );
+        let owner = [place("acme", Role::Owner)];
+        assert_eq!(
+            org_claims(&owner, GroupsStyle::Roles, true).roles,
+            ["user", "admin"]
+        );
+        assert_eq!(
+            org_claims(&owner, GroupsStyle::Roles, false).roles,
+            ["user"]
+        );
+        let none = org_claims(&[], GroupsStyle::Full, true);
+        assert!(none.groups.is_empty());
+        assert_eq!(none.organization, serde_json::json!({}));
     }
 }

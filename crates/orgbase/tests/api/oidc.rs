@@ -17,6 +17,7 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(nodes_starting_together_make_one_set_of_keys),
     story!(clients_are_registered_by_system_and_org_admins),
     story!(bad_clients_are_refused),
+    story!(claims_follow_memberships_and_the_client),
 ];
 
 const ISSUER: &str = "https://id.example.org";
@@ -491,4 +492,199 @@ async fn bad_clients_are_refused(b: Backend) {
     );
     let (_, list) = app.get("/api/v1/oidc/clients", &root).await;
     assert_eq!(list["items"], json!([]), "nothing half-made");
+}
+
+/// `console` is a second set of services on the database, another node as far as the
+/// read cache goes: it sees a change made through the server within the cache's bound.
+async fn settle() {
+    tokio::time::sleep(orgbase_store::cache::FRESH_FOR + std::time::Duration::from_millis(5)).await;
+}
+
+/// The organization claims a client gets: the orgs it admits, live ones only, with the
+/// roles the client's style asks for, read afresh each time.
+async fn claims_follow_memberships_and_the_client(b: Backend) {
+    let Some(app) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let root = app.admin_token().await;
+    let ann = app.signup("ann@one.test", "Ann").await;
+    let bob = app.signup("bob@two.test", "Bob").await;
+    let carol = app.signup("carol@three.test", "Carol").await;
+    app.add_to_org(&bob.org_id, &ann.id, "viewer").await;
+    let (st, ws) = app
+        .post(
+            &format!("/api/v1/orgs/{}/workspaces", ann.org_id),
+            &ann.token,
+            json!({"name": "Research Team"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{ws}");
+    let ws_id = ws["id"].as_str().unwrap();
+    let (st, m) = app
+        .post(
+            &format!("/api/v1/orgs/{}/workspaces/{ws_id}/members", ann.org_id),
+            &ann.token,
+            json!({"user_id": ann.id, "role": "editor"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{m}");
+
+    let client = |path: String, token: String, body: Value| {
+        let app = &app;
+        async move {
+            let (st, c) = app.post(&path, &token, body).await;
+            assert_eq!(st, 201, "{c}");
+            app.store
+                .oidc_client(
+                    c["id"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<uuid::Uuid>()
+                        .unwrap()
+                        .into(),
+                )
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let cb = json!(["https://p.example/cb"]);
+    let everyone = client(
+        "/api/v1/oidc/clients".into(),
+        root.clone(),
+        json!({"name": "all", "redirect_uris": cb, "groups": "full", "admin_role": true}),
+    )
+    .await;
+    let only_bob = client(
+        "/api/v1/oidc/clients".into(),
+        root.clone(),
+        json!({"name": "bob only", "redirect_uris": cb, "allowed_orgs": [bob.org_slug]}),
+    )
+    .await;
+    let bobs_own = client(
+        format!("/api/v1/orgs/{}/oidc/clients", bob.org_id),
+        bob.token.clone(),
+        json!({"name": "bob's", "redirect_uris": cb, "groups": "orgs"}),
+    )
+    .await;
+
+    let console = app.restart_services(|_| {}).await;
+    let oidc = console.services.oidc();
+    let user = |id: &str| {
+        let store = app.store.clone();
+        let id: uuid::Uuid = id.parse().unwrap();
+        async move { store.user_by_id(id.into()).await.unwrap().unwrap() }
+    };
+    let (a, bs) = (ann.org_slug.as_str(), bob.org_slug.as_str());
+    let c = oidc
+        .claims_for(&user(&ann.id).await, &everyone)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut want = vec![
+        a.to_string(),
+        format!("{a}:owner"),
+        format!("{a}/research-team:editor"),
+        bs.to_string(),
+        format!("{bs}:viewer"),
+    ];
+    want.sort();
+    let mut got = c.groups.clone();
+    got.sort();
+    assert_eq!(got, want);
+    assert_eq!(c.roles, ["user", "admin"]);
+    assert_eq!(c.organization[a]["role"], "owner");
+    assert_eq!(c.organization[bs]["id"], json!(bob.org_id));
+    let c = oidc
+        .claims_for(&user(&ann.id).await, &only_bob)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.groups, [bs.to_string(), format!("{bs}:viewer")]);
+    assert_eq!(c.roles, ["user"]);
+    let c = oidc
+        .claims_for(&user(&ann.id).await, &bobs_own)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.groups, [bs.to_string()]);
+    // Outside the client's orgs: not admitted.
+    assert!(
+        oidc.claims_for(&user(&carol.id).await, &bobs_own)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A suspended org counts for nothing; a removed membership is gone at once.
+    let (st, _) = app
+        .post(
+            &format!("/api/v1/admin/orgs/{}/suspend", bob.org_id),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    settle().await;
+    assert!(
+        oidc.claims_for(&user(&ann.id).await, &only_bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let c = oidc
+        .claims_for(&user(&ann.id).await, &everyone)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        !c.groups.iter().any(|g| g.starts_with(bs)),
+        "{:?}",
+        c.groups
+    );
+    let (st, _) = app
+        .post(
+            &format!("/api/v1/admin/orgs/{}/reactivate", bob.org_id),
+            &root,
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    settle().await;
+    assert!(
+        oidc.claims_for(&user(&ann.id).await, &only_bob)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let (st, _) = app
+        .delete(
+            &format!("/api/v1/orgs/{}/members/{}", bob.org_id, ann.id),
+            &bob.token,
+        )
+        .await;
+    assert_eq!(st, 204);
+    assert!(
+        oidc.claims_for(&user(&ann.id).await, &only_bob)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A disabled user signs in nowhere.
+    let (st, _) = app
+        .patch(
+            &format!("/api/v1/admin/users/{}", ann.id),
+            &root,
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    settle().await;
+    assert!(
+        oidc.claims_for(&user(&ann.id).await, &everyone)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

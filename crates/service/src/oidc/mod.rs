@@ -5,6 +5,7 @@
 //! published as a JSON Web Key Set with the previous key of each algorithm beside the
 //! current one, so tokens signed before a rotation still verify).
 
+mod claims;
 mod clients;
 mod keys;
 

@@ -250,6 +250,34 @@ pub(crate) async fn memberships_of(
         .collect()
 }
 
+pub(crate) async fn deep_memberships_of(
+    c: &mut DbConn,
+    user: UserId,
+) -> Result<Vec<(OrgId, String, Option<String>, Role)>> {
+    let rows = sqlx::query(
+        "SELECT w.org_id, w.name AS ws, NULL AS project, wm.role FROM workspace_members wm \
+         JOIN workspaces w ON w.id = wm.workspace_id WHERE wm.user_id = $1 AND wm.status = 'active' \
+         UNION ALL \
+         SELECT p.org_id, w.name AS ws, p.name AS project, pm.role FROM project_members pm \
+         JOIN projects p ON p.id = pm.project_id JOIN workspaces w ON w.id = p.workspace_id \
+         WHERE pm.user_id = $1 AND pm.status = 'active' LIMIT 1000",
+    )
+    .bind(user.0)
+    .fetch_all(c)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok((
+                OrgId(r.try_get("org_id")?),
+                r.try_get("ws")?,
+                r.try_get("project")?,
+                role.parse().map_err(|_| StoreError::Corrupt("role"))?,
+            ))
+        })
+        .collect()
+}
+
 reads!(HierarchyReads {
     fn workspace(&self, id: WorkspaceId) -> Option<Workspace> => workspaces(id);
     fn workspaces(&self, org: OrgId, page: PageRequest) -> Page<Workspace>;
@@ -263,6 +291,7 @@ reads!(HierarchyReads {
     fn members(&self, scope: Scope, page: PageRequest) -> Page<Member> => members((scope, page));
     fn search_members(&self, scope: Scope, search: &str, page: PageRequest) -> Page<Member>;
     fn memberships_of(&self, user: UserId) -> Vec<(Membership, Slug)>;
+    fn deep_memberships_of(&self, user: UserId) -> Vec<(OrgId, String, Option<String>, Role)>;
 });
 
 #[async_trait]

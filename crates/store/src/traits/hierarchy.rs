@@ -44,6 +44,12 @@ pub trait HierarchyReads: Send + Sync {
     ) -> Result<Page<Member>>;
     /// The user's active org memberships in orgs that are not deleted (for `GET /me`).
     async fn memberships_of(&self, user: UserId) -> Result<Vec<(Membership, Slug)>>;
+    /// The user's active workspace and project memberships: (org, workspace name,
+    /// project name for a project, role), for the OpenID Connect `groups` claim.
+    async fn deep_memberships_of(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(OrgId, String, Option<String>, Role)>>;
 }
 
 #[async_trait]
