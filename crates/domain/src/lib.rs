@@ -19,10 +19,10 @@ pub use action::AuditAction;
 pub use email::Email;
 pub use entities::{
     Affiliation, ApiKey, ApiKeyAuth, Assistant, AuditEvent, EmailToken, FieldChange, GroupsStyle,
-    Invitation, MailKind, MailStatus, Member, Membership, OidcClient, Org, OrgApiKey, OrgClaims,
-    OrgDomain, OrgWithRole, OutboxMail, Page, PageRequest, PasswordHash, PasswordToken, Project,
-    RedirectUri, RoleChain, Scope, Session, SessionAuth, SigningAlg, SigningKey, User, Workspace,
-    default_tree, org_claims,
+    Invitation, MailKind, MailStatus, Member, Membership, OidcClient, OidcCode, OidcToken,
+    OidcTokenKind, Org, OrgApiKey, OrgClaims, OrgDomain, OrgWithRole, OutboxMail, Page,
+    PageRequest, PasswordHash, PasswordToken, Project, RedirectUri, RoleChain, Scope, Session,
+    SessionAuth, SigningAlg, SigningKey, User, Workspace, default_tree, org_claims,
 };
 pub use error::{ErrorKind, InvalidInput};
 pub use ids::{

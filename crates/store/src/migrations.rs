@@ -73,6 +73,11 @@ pub const SQLITE: &[Migration] = &[
         name: "oidc_clients",
         sql: include_str!("../migrations/sqlite/0013_oidc_clients.sql"),
     },
+    Migration {
+        version: 14,
+        name: "oidc_grants",
+        sql: include_str!("../migrations/sqlite/0014_oidc_grants.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -140,6 +145,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 13,
         name: "oidc_clients",
         sql: include_str!("../migrations/postgres/0013_oidc_clients.sql"),
+    },
+    Migration {
+        version: 14,
+        name: "oidc_grants",
+        sql: include_str!("../migrations/postgres/0014_oidc_grants.sql"),
     },
 ];
 

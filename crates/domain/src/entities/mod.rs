@@ -27,8 +27,8 @@ pub use credentials::{
 pub use hierarchy::{Member, Membership, Project, RoleChain, Scope, Workspace, default_tree};
 pub use mail::{MailKind, MailStatus, OutboxMail};
 pub use oidc::{
-    Affiliation, GroupsStyle, OidcClient, OrgClaims, RedirectUri, SigningAlg, SigningKey,
-    org_claims,
+    Affiliation, GroupsStyle, OidcClient, OidcCode, OidcToken, OidcTokenKind, OrgClaims,
+    RedirectUri, SigningAlg, SigningKey, org_claims,
 };
 pub use org::{Org, OrgWithRole};
 pub use page::{Page, PageRequest};

@@ -370,3 +370,72 @@ mod claims_tests {
         assert_eq!(none.organization, serde_json::json!({}));
     }
 }
+
+/// An authorization code as `/oidc/authorize` made it (only its hash is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OidcCode {
+    pub code_hash: String,
+    pub client: OidcClientId,
+    pub user_id: UserId,
+    /// The exact `redirect_uri` of the request: the token request must repeat it.
+    pub redirect_uri: String,
+    /// The granted scopes, space-separated.
+    pub scope: String,
+    pub nonce: Option<String>,
+    /// The PKCE S256 challenge, when the request had one.
+    pub code_challenge: Option<String>,
+    /// When the user last proved who they are (`auth_time`).
+    pub auth_time: Timestamp,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+}
+
+/// What an OpenID Connect token is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OidcTokenKind {
+    Access,
+    Refresh,
+}
+
+impl OidcTokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OidcTokenKind::Access => "access",
+            OidcTokenKind::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "access" => Some(OidcTokenKind::Access),
+            "refresh" => Some(OidcTokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// An access or refresh token (only its hash is stored).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OidcToken {
+    pub token_hash: String,
+    pub kind: OidcTokenKind,
+    /// Every token that came from one code, through refresh rotations.
+    pub family: uuid::Uuid,
+    pub client: OidcClientId,
+    pub user_id: UserId,
+    pub scope: String,
+    pub auth_time: Timestamp,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// A refresh token once rotated (presenting it again is reuse).
+    pub used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl OidcToken {
+    /// Usable at `now`: not expired, not revoked, and (for a refresh token) not rotated.
+    pub fn live_at(&self, now: Timestamp) -> bool {
+        self.expires_at > now && self.revoked_at.is_none() && self.used_at.is_none()
+    }
+}

@@ -18,6 +18,9 @@ async fn tables_announce_their_changes_to_other_nodes() {
         "audit_events",
         "email_tokens",
         "mail_outbox",
+        "oidc_codes",
+        "oidc_consents",
+        "oidc_tokens",
         "orgbase_migrations",
         "password_tokens",
     ];

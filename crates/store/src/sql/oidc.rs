@@ -2,15 +2,15 @@
 
 use async_trait::async_trait;
 use orgbase_domain::{
-    GroupsStyle, OidcClient, OidcClientId, OrgId, Page, PageRequest, RedirectUri, SigningAlg,
-    SigningKey, Timestamp, UserId,
+    GroupsStyle, OidcClient, OidcClientId, OidcCode, OidcToken, OidcTokenKind, OrgId, Page,
+    PageRequest, RedirectUri, SigningAlg, SigningKey, Timestamp, UserId,
 };
 use sqlx::Row;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::rows::{DbRow, after, overfetch, ts};
-use super::{DbConn, SqlTx};
+use super::rows::{DbRow, after, overfetch, ts, ts_opt};
+use super::{DbConn, LOCK_SUFFIX, SqlTx};
 use crate::{Result, StoreError};
 
 const CLIENT_COLS: &str = "id, client_id, name, secret_hash, redirect_uris, \
@@ -132,11 +132,76 @@ pub(crate) async fn signing_keys(c: &mut DbConn) -> Result<Vec<SigningKey>> {
     rows.iter().map(key_from).collect()
 }
 
+const CODE_COLS: &str = "code_hash, client_id, user_id, redirect_uri, scope, nonce, \
+    code_challenge, auth_time, created_at, expires_at, used_at";
+
+fn code_from(r: &DbRow) -> Result<OidcCode> {
+    Ok(OidcCode {
+        code_hash: r.try_get("code_hash")?,
+        client: OidcClientId(r.try_get("client_id")?),
+        user_id: UserId(r.try_get("user_id")?),
+        redirect_uri: r.try_get("redirect_uri")?,
+        scope: r.try_get("scope")?,
+        nonce: r.try_get("nonce")?,
+        code_challenge: r.try_get("code_challenge")?,
+        auth_time: ts(r, "auth_time")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts(r, "expires_at")?,
+        used_at: ts_opt(r, "used_at")?,
+    })
+}
+
+const TOKEN_COLS: &str = "token_hash, kind, family, client_id, user_id, scope, auth_time, \
+    created_at, expires_at, used_at, revoked_at";
+
+fn token_from(r: &DbRow) -> Result<OidcToken> {
+    let kind: String = r.try_get("kind")?;
+    Ok(OidcToken {
+        token_hash: r.try_get("token_hash")?,
+        kind: OidcTokenKind::parse(&kind).ok_or(StoreError::Corrupt("kind"))?,
+        family: r.try_get("family")?,
+        client: OidcClientId(r.try_get("client_id")?),
+        user_id: UserId(r.try_get("user_id")?),
+        scope: r.try_get("scope")?,
+        auth_time: ts(r, "auth_time")?,
+        created_at: ts(r, "created_at")?,
+        expires_at: ts(r, "expires_at")?,
+        used_at: ts_opt(r, "used_at")?,
+        revoked_at: ts_opt(r, "revoked_at")?,
+    })
+}
+
+pub(crate) async fn oidc_token(c: &mut DbConn, token_hash: &str) -> Result<Option<OidcToken>> {
+    let row = sqlx::query(&format!(
+        "SELECT {TOKEN_COLS} FROM oidc_tokens WHERE token_hash = $1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await?;
+    row.as_ref().map(token_from).transpose()
+}
+
+pub(crate) async fn oidc_consent(
+    c: &mut DbConn,
+    user: UserId,
+    client: OidcClientId,
+) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT scope FROM oidc_consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user.0)
+            .bind(client.0)
+            .fetch_optional(c)
+            .await?,
+    )
+}
+
 reads!(OidcReads {
     fn signing_keys(&self) -> Vec<SigningKey>;
     fn oidc_client(&self, id: OidcClientId) -> Option<OidcClient>;
     fn oidc_client_by_client_id(&self, client_id: &str) -> Option<OidcClient>;
     fn oidc_clients(&self, owner: Option<OrgId>, page: PageRequest) -> Page<OidcClient>;
+    fn oidc_token(&self, token_hash: &str) -> Option<OidcToken>;
+    fn oidc_consent(&self, user: UserId, client: OidcClientId) -> Option<String>;
 });
 
 #[async_trait]
@@ -241,6 +306,116 @@ impl crate::OidcWrites for SqlTx {
             .execute(self.c())
             .await?;
         Ok(r.rows_affected() == 1)
+    }
+
+    async fn insert_oidc_code(&mut self, k: &OidcCode) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO oidc_codes ({CODE_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&k.code_hash)
+        .bind(k.client.0)
+        .bind(k.user_id.0)
+        .bind(&k.redirect_uri)
+        .bind(&k.scope)
+        .bind(&k.nonce)
+        .bind(&k.code_challenge)
+        .bind(k.auth_time.as_millis())
+        .bind(k.created_at.as_millis())
+        .bind(k.expires_at.as_millis())
+        .bind(k.used_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await?;
+        Ok(())
+    }
+
+    async fn take_oidc_code(
+        &mut self,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(OidcCode, bool)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {CODE_COLS} FROM oidc_codes WHERE code_hash = $1{LOCK_SUFFIX}"
+        ))
+        .bind(code_hash)
+        .fetch_optional(self.c())
+        .await?;
+        let Some(code) = row.as_ref().map(code_from).transpose()? else {
+            return Ok(None);
+        };
+        let r = sqlx::query(
+            "UPDATE oidc_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL",
+        )
+        .bind(code_hash)
+        .bind(now.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(Some((code, r.rows_affected() == 1)))
+    }
+
+    async fn insert_oidc_token(&mut self, t: &OidcToken) -> Result<()> {
+        sqlx::query(&format!(
+            "INSERT INTO oidc_tokens ({TOKEN_COLS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&t.token_hash)
+        .bind(t.kind.as_str())
+        .bind(t.family)
+        .bind(t.client.0)
+        .bind(t.user_id.0)
+        .bind(&t.scope)
+        .bind(t.auth_time.as_millis())
+        .bind(t.created_at.as_millis())
+        .bind(t.expires_at.as_millis())
+        .bind(t.used_at.map(Timestamp::as_millis))
+        .bind(t.revoked_at.map(Timestamp::as_millis))
+        .execute(self.c())
+        .await?;
+        Ok(())
+    }
+
+    async fn use_oidc_token(&mut self, token_hash: &str, now: Timestamp) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE oidc_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+             AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn revoke_oidc_family(&mut self, family: Uuid, now: Timestamp) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE oidc_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",
+        )
+        .bind(family)
+        .bind(now.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn upsert_oidc_consent(
+        &mut self,
+        user: UserId,
+        client: OidcClientId,
+        scope: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oidc_consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, \
+             granted_at = excluded.granted_at",
+        )
+        .bind(user.0)
+        .bind(client.0)
+        .bind(scope)
+        .bind(now.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(())
     }
 
     async fn lock_signing_keys(&mut self) -> Result<()> {

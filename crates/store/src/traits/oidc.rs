@@ -1,7 +1,10 @@
 //! The OpenID Connect provider's records (ADR 0025).
 
 use async_trait::async_trait;
-use orgbase_domain::{OidcClient, OidcClientId, OrgId, Page, PageRequest, SigningAlg, SigningKey};
+use orgbase_domain::{
+    OidcClient, OidcClientId, OidcCode, OidcToken, OrgId, Page, PageRequest, SigningAlg,
+    SigningKey, Timestamp, UserId,
+};
 
 use crate::Result;
 
@@ -19,6 +22,10 @@ pub trait OidcReads: Send + Sync {
         owner: Option<OrgId>,
         page: PageRequest,
     ) -> Result<Page<OidcClient>>;
+    /// A token by its hash, whatever its state.
+    async fn oidc_token(&self, token_hash: &str) -> Result<Option<OidcToken>>;
+    /// The scope a user consented to share with a client.
+    async fn oidc_consent(&self, user: UserId, client: OidcClientId) -> Result<Option<String>>;
 }
 
 #[async_trait]
@@ -40,4 +47,25 @@ pub trait OidcWrites: Send {
     /// client is gone.
     async fn update_oidc_client(&mut self, k: &OidcClient) -> Result<bool>;
     async fn delete_oidc_client(&mut self, id: OidcClientId) -> Result<bool>;
+    async fn insert_oidc_code(&mut self, c: &OidcCode) -> Result<()>;
+    /// The code with this hash, locked, and whether this call used it (false: it had
+    /// been used already, which is reuse).
+    async fn take_oidc_code(
+        &mut self,
+        code_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(OidcCode, bool)>>;
+    async fn insert_oidc_token(&mut self, t: &OidcToken) -> Result<()>;
+    /// Marks a live refresh token rotated; false when it was not live (reuse, expiry,
+    /// revocation), and then nothing changes.
+    async fn use_oidc_token(&mut self, token_hash: &str, now: Timestamp) -> Result<bool>;
+    /// Revokes every token of a family (reuse detected, a revocation, a reused code).
+    async fn revoke_oidc_family(&mut self, family: uuid::Uuid, now: Timestamp) -> Result<u64>;
+    async fn upsert_oidc_consent(
+        &mut self,
+        user: UserId,
+        client: OidcClientId,
+        scope: &str,
+        now: Timestamp,
+    ) -> Result<()>;
 }

@@ -13,6 +13,7 @@ mod harness;
 mod access;
 mod audit;
 mod hierarchy;
+mod oidc;
 mod orgs;
 mod transactions;
 mod users;
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
         access::STORIES,
         audit::STORIES,
         hierarchy::STORIES,
+        oidc::STORIES,
         orgs::STORIES,
         transactions::STORIES,
         users::STORIES,
