@@ -90,6 +90,7 @@ pub async fn create_client(
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
+/// One platform-wide client.
 #[utoipa::path(get, path = "/api/v1/oidc/clients/{client}", tag = TAG, params(OidcClientPath),
     responses((status = 200, body = OidcClientView)))]
 pub async fn get_client(
@@ -101,6 +102,7 @@ pub async fn get_client(
     Ok(Json(c.into()))
 }
 
+/// Change a platform-wide client (absent fields stay).
 #[utoipa::path(patch, path = "/api/v1/oidc/clients/{client}", tag = TAG,
     params(OidcClientPath), request_body = OidcClientBody,
     responses((status = 200, body = OidcClientView)))]
@@ -118,6 +120,7 @@ pub async fn patch_client(
     Ok(Json(c.into()))
 }
 
+/// Delete a platform-wide client, with its codes, tokens and consents.
 #[utoipa::path(delete, path = "/api/v1/oidc/clients/{client}", tag = TAG,
     params(OidcClientPath), responses((status = 204, description = "Deleted")))]
 pub async fn delete_client(
@@ -172,6 +175,7 @@ pub async fn create_org_client(
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
+/// One client of the org.
 #[utoipa::path(get, path = "/api/v1/orgs/{org}/oidc/clients/{client}", tag = TAG,
     params(OrgOidcClientPath), responses((status = 200, body = OidcClientView)))]
 pub async fn get_org_client(
@@ -183,6 +187,7 @@ pub async fn get_org_client(
     Ok(Json(c.into()))
 }
 
+/// Change a client of the org (absent fields stay). People only.
 #[utoipa::path(patch, path = "/api/v1/orgs/{org}/oidc/clients/{client}", tag = TAG,
     params(OrgOidcClientPath), request_body = OidcClientBody,
     responses((status = 200, body = OidcClientView)))]
@@ -200,6 +205,7 @@ pub async fn patch_org_client(
     Ok(Json(c.into()))
 }
 
+/// Delete a client of the org, with its codes, tokens and consents. People only.
 #[utoipa::path(delete, path = "/api/v1/orgs/{org}/oidc/clients/{client}", tag = TAG,
     params(OrgOidcClientPath), responses((status = 204, description = "Deleted")))]
 pub async fn delete_org_client(
@@ -214,6 +220,7 @@ pub async fn delete_org_client(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A new secret for a confidential client of the org, shown once. People only.
 #[utoipa::path(post, path = "/api/v1/orgs/{org}/oidc/clients/{client}/secret", tag = TAG,
     params(OrgOidcClientPath), responses((status = 201, body = OidcClientCreatedView)))]
 pub async fn new_org_client_secret(
