@@ -87,6 +87,9 @@ actions! {
     OidcClientUpdate = "oidc.client.update",
     OidcClientSecret = "oidc.client.secret",
     OidcClientDelete = "oidc.client.delete",
+    OidcAuthorize = "oidc.authorize",
+    OidcTokenIssue = "oidc.token.issue",
+    OidcTokenRevoke = "oidc.token.revoke",
     OrgExport = "org.export",
     OrgImport = "org.import",
 }

@@ -6,6 +6,7 @@ pub mod extract;
 mod handlers;
 pub mod metrics;
 pub mod middleware;
+mod oidc_protocol;
 pub mod openapi;
 pub mod paths;
 pub mod problem;
@@ -64,7 +65,7 @@ pub fn app(svc: Services, options: HttpOptions) -> Router {
 /// state, limits and observing middleware.
 pub fn app_with(svc: Services, options: HttpOptions, pages: Router<AppState>) -> Router {
     let (router, mut doc) = routes().split_for_parts();
-    let router = router.merge(pages);
+    let router = router.merge(oidc_protocol::router()).merge(pages);
     openapi::finish(&mut doc);
     let openapi: Arc<str> = doc.to_json().unwrap_or_default().into();
     let state = AppState(Arc::new(Shared {

@@ -18,6 +18,7 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(clients_are_registered_by_system_and_org_admins),
     story!(bad_clients_are_refused),
     story!(claims_follow_memberships_and_the_client),
+    story!(a_member_signs_in_with_code_and_pkce),
 ];
 
 const ISSUER: &str = "https://id.example.org";
@@ -687,4 +688,347 @@ async fn claims_follow_memberships_and_the_client(b: Backend) {
             .unwrap()
             .is_none()
     );
+}
+
+/// The query parameters of a URL, decoded.
+fn query_of(url: &str) -> std::collections::HashMap<String, String> {
+    let q = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    q.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| {
+            let v = v.replace('+', " ");
+            let mut out = Vec::new();
+            let b = v.as_bytes();
+            let mut i = 0;
+            while i < b.len() {
+                if b[i] == b'%' && i + 2 < b.len() {
+                    out.push(u8::from_str_radix(&v[i + 1..i + 3], 16).unwrap());
+                    i += 3;
+                } else {
+                    out.push(b[i]);
+                    i += 1;
+                }
+            }
+            (k.to_string(), String::from_utf8(out).unwrap())
+        })
+        .collect()
+}
+
+fn pkce() -> (String, String) {
+    use sha2_digest::sha256;
+    let verifier = format!("v{}", uuid::Uuid::now_v7().simple()).repeat(2);
+    let challenge = URL_SAFE_NO_PAD.encode(sha256(verifier.as_bytes()));
+    (verifier, challenge)
+}
+
+mod sha2_digest {
+    pub fn sha256(data: &[u8]) -> Vec<u8> {
+        ring::digest::digest(&ring::digest::SHA256, data)
+            .as_ref()
+            .to_vec()
+    }
+}
+
+async fn token_request(
+    app: &TestApp,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (u16, Value) {
+    let mut req = app
+        .client
+        .post(format!("{}/oidc/token", app.base))
+        .form(form);
+    if let Some((id, secret)) = basic {
+        req = req.basic_auth(id, Some(secret));
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status().as_u16();
+    let cache = r.headers().get("cache-control").cloned();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert_eq!(cache.as_ref().map(|v| v.to_str().unwrap()), Some("no-store"), "{status} {body}");
+    (status, body)
+}
+
+async fn userinfo(app: &TestApp, token: &str) -> (u16, Value) {
+    let r = app
+        .client
+        .get(format!("{}/oidc/userinfo", app.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// The authorization code flow through the real router: sign-in page, consent, code,
+/// token (with PKCE and client authentication), ID token verified from the key set,
+/// userinfo; and the refusals of RFC 6749 and OpenID Connect Core.
+async fn a_member_signs_in_with_code_and_pkce(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.public_url = Some(ISSUER.into())).await else {
+        return;
+    };
+    let root = app.admin_token().await;
+    let ann = app.signup("ann@one.test", "Ann").await;
+    let (st, c) = app
+        .post(
+            "/api/v1/oidc/clients",
+            &root,
+            json!({"name": "Chat", "admin_role": true,
+            "redirect_uris": ["https://chat.example.org/cb"]}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    let (client_id, secret) = (
+        c["client_id"].as_str().unwrap().to_string(),
+        c["client_secret"].as_str().unwrap().to_string(),
+    );
+    let (verifier, challenge) = pkce();
+    let authorize = format!(
+        "/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=st-1&nonce=n-1&code_challenge={challenge}&code_challenge_method=S256",
+        crate::oidc::enc("https://chat.example.org/cb"),
+        crate::oidc::enc("openid email profile organization offline_access"),
+    );
+
+    // Signed out: to the sign-in page, and back.
+    let mut browser = crate::web::Browser::new(&app);
+    let a = browser.get(&authorize).await;
+    assert_eq!(a.status, 303, "{}", a.body);
+    assert!(
+        a.location()
+            .starts_with("/sign-in?next=%2Foidc%2Fauthorize"),
+        "{}",
+        a.location()
+    );
+    let signin = browser.get(a.location()).await;
+    assert!(
+        signin.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("form-action 'self' https://chat.example.org")
+    );
+    let next = query_of(a.location())["next"].clone();
+    let csrf = signin.csrf();
+    let done = browser
+        .post_raw(
+            "/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "ann@one.test"),
+                ("password", "password-123"),
+                ("next", &next),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), next);
+
+    // The consent page, then the code.
+    let consent = browser.get(&next).await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(consent.body.contains("Chat") && consent.body.contains("your e-mail address"));
+    assert!(
+        consent.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("https://chat.example.org")
+    );
+    let csrf = consent.csrf();
+    let sent = query_of(&next);
+    let mut pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    pairs.push(("csrf", &csrf));
+    pairs.push(("decision", "allow"));
+    let back = browser.post_raw("/oidc/authorize", &pairs).await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let to = back.location().to_string();
+    assert!(to.starts_with("https://chat.example.org/cb?code="), "{to}");
+    let q = query_of(&to);
+    assert_eq!((q["state"].as_str(), q["iss"].as_str()), ("st-1", ISSUER));
+    let code = q["code"].clone();
+
+    // Refusals at the token endpoint; none of them uses the code up.
+    let cb = "https://chat.example.org/cb";
+    let form = |code: &str, verifier: &str, redirect: &str| -> Vec<(String, String)> {
+        vec![
+            ("grant_type".into(), "authorization_code".into()),
+            ("code".into(), code.into()),
+            ("code_verifier".into(), verifier.into()),
+            ("redirect_uri".into(), redirect.into()),
+        ]
+    };
+    let send = |f: Vec<(String, String)>, basic: Option<(String, String)>| {
+        let app = &app;
+        async move {
+            let pairs: Vec<(&str, &str)> =
+                f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            token_request(
+                app,
+                &pairs,
+                basic.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            )
+            .await
+        }
+    };
+    let good = Some((client_id.clone(), secret.clone()));
+    let (st, e) = send(
+        form(&code, &verifier, cb),
+        Some((client_id.clone(), "obc_wrong".into())),
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{e}"
+    );
+    let (st, e) = send(form(&code, &verifier, cb), None).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{e}"
+    );
+    let (st, e) = send(
+        form(&code, "wrong-verifier-wrong-verifier-wrong-verifier-1", cb),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    // (The wrong verifier used the code up: a fresh one is needed; see below.)
+    let (st, e) = send(form("nonsense", &verifier, cb), good.clone()).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let mut unsupported = form(&code, &verifier, cb);
+    unsupported[0].1 = "password".into();
+    let (st, e) = send(unsupported, good.clone()).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("unsupported_grant_type")),
+        "{e}"
+    );
+
+    // A fresh code (consent remembered: no page this time), exchanged properly.
+    let again = browser.get(&next).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    let code = query_of(again.location())["code"].clone();
+    let (st, e) = send(
+        form(&code, &verifier, "https://chat.example.org/other"),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let again = browser.get(&next).await;
+    let code = query_of(again.location())["code"].clone();
+    let (st, t) = send(form(&code, &verifier, cb), good.clone()).await;
+    assert_eq!(st, 200, "{t}");
+    assert_eq!(t["token_type"], "Bearer");
+    assert!(
+        t["refresh_token"].is_string(),
+        "offline_access gives a refresh token"
+    );
+    let id_token = t["id_token"].as_str().unwrap();
+    assert!(verifies(id_token, &jwks(&app).await));
+    let claims: Value = serde_json::from_slice(&b64(id_token.split('.').nth(1).unwrap())).unwrap();
+    assert_eq!(
+        (
+            claims["iss"].as_str(),
+            claims["aud"].as_str(),
+            claims["nonce"].as_str()
+        ),
+        (Some(ISSUER), Some(client_id.as_str()), Some("n-1"))
+    );
+    assert_eq!(claims["sub"], json!(ann.id));
+    assert_eq!(claims["email"], "ann@one.test");
+    assert_eq!(claims["name"], "Ann");
+    assert_eq!(claims["roles"], json!(["user", "admin"]));
+    assert_eq!(
+        claims["groups"],
+        json!([ann.org_slug, format!("{}:owner", ann.org_slug)])
+    );
+    assert_eq!(claims["organization"][&ann.org_slug]["role"], "owner");
+    // The code again: refused, and what it gave is revoked.
+    let (st, e) = send(form(&code, &verifier, cb), good.clone()).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let (st, _) = userinfo(&app, t["access_token"].as_str().unwrap()).await;
+    assert_eq!(st, 401, "a reused code revokes its tokens");
+
+    // Another round; userinfo answers, and follows the account.
+    let again = browser.get(&next).await;
+    let code = query_of(again.location())["code"].clone();
+    let (st, t) = send(form(&code, &verifier, cb), good.clone()).await;
+    assert_eq!(st, 200, "{t}");
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let (st, info) = userinfo(&app, &access).await;
+    assert_eq!(st, 200, "{info}");
+    assert_eq!(
+        (info["sub"].clone(), info["email"].clone()),
+        (json!(ann.id), json!("ann@one.test"))
+    );
+    assert_eq!(userinfo(&app, "not-a-token").await.0, 401);
+
+    // Refresh: rotated once; the rotated one presented again revokes the family.
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+    let r = |token: String| {
+        vec![
+            ("grant_type".to_string(), "refresh_token".to_string()),
+            ("refresh_token".to_string(), token),
+        ]
+    };
+    let (st, t2) = send(r(refresh.clone()), good.clone()).await;
+    assert_eq!(st, 200, "{t2}");
+    assert_ne!(t2["refresh_token"], json!(refresh));
+    let (st, e) = send(r(refresh.clone()), good.clone()).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    let (st, e) = send(
+        r(t2["refresh_token"].as_str().unwrap().to_string()),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the family is revoked: {e}"
+    );
+
+    // A disabled user: userinfo refuses at once.
+    let again = browser.get(&next).await;
+    let code = query_of(again.location())["code"].clone();
+    let (_, t3) = send(form(&code, &verifier, cb), good.clone()).await;
+    let (st, _) = app
+        .patch(
+            &format!("/api/v1/admin/users/{}", ann.id),
+            &root,
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(st, 200);
+    let (st, _) = userinfo(&app, t3["access_token"].as_str().unwrap()).await;
+    assert_eq!(st, 401);
+    let (st, e) = send(r(t3["refresh_token"].as_str().unwrap().to_string()), good).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+}
+
+/// Percent-encodes a query value.
+pub fn enc(s: &str) -> String {
+    orgbase_service::oidc::urlencode(s)
 }

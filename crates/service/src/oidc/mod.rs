@@ -7,6 +7,7 @@
 
 mod claims;
 mod clients;
+mod flow;
 mod keys;
 
 use serde::Serialize;
@@ -14,6 +15,9 @@ use serde::Serialize;
 use crate::Core;
 
 pub use clients::{ClientAuthority, ClientInput, ClientWithSecret};
+pub use flow::{
+    Authorization, AuthorizeRequest, OAuthError, TokenRequest, TokenResponse, urlencode,
+};
 pub use keys::{KeyRotation, SIGNING_KEY_CONTEXT_PREFIX, key_context};
 
 /// The provider's capability.

@@ -38,11 +38,17 @@ struct SignInPage<'a> {
 #[derive(Deserialize, Default)]
 struct NextQuery {
     next: Option<String>,
+    /// Ask even when signed in (an OpenID Connect client asked for a fresh sign-in).
+    again: Option<String>,
 }
 
-async fn sign_in_page(Page(ctx): Page, Query(q): Query<NextQuery>) -> Response {
+async fn sign_in_page(
+    State(s): State<AppState>,
+    Page(ctx): Page,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let next = safe_next(q.next.as_deref());
-    if ctx.actor.is_some() {
+    if ctx.actor.is_some() && q.again.is_none() {
         return see_other(&ctx, next);
     }
     let page = SignInPage {
@@ -50,7 +56,7 @@ async fn sign_in_page(Page(ctx): Page, Query(q): Query<NextQuery>) -> Response {
         next,
         email: "",
     };
-    respond(&ctx, StatusCode::OK, &page)
+    super::oidc::toward_client(&s, next, respond(&ctx, StatusCode::OK, &page)).await
 }
 
 #[derive(Deserialize)]
@@ -89,7 +95,7 @@ async fn sign_in(
                 next: &next,
                 email: &f.email,
             };
-            respond(&ctx, status, &page)
+            super::oidc::toward_client(&s, &next, respond(&ctx, status, &page)).await
         }
     }
 }

@@ -5,6 +5,7 @@
 mod account;
 mod admin;
 mod auth;
+mod oidc;
 mod org_admin;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(org_admin::routes())
+        .merge(oidc::routes())
 }
 
 /// `/`: signed-in users go to the panel they can use, others to sign in.
