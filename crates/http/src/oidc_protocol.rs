@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/oidc/token", post(token))
         .route("/oidc/userinfo", get(userinfo).post(userinfo))
+        .route("/oidc/revoke", post(revoke))
 }
 
 /// Answers must not be cached anywhere (RFC 6749 §5.1).
@@ -57,6 +58,11 @@ fn oauth_error(e: &OAuthError) -> Response {
 
 #[derive(Deserialize, Default)]
 struct TokenForm {
+    /// Revocation: the token, and an optional hint of its kind (ignored: both are
+    /// looked up).
+    token: Option<String>,
+    #[allow(dead_code)]
+    token_type_hint: Option<String>,
     grant_type: Option<String>,
     code: Option<String>,
     redirect_uri: Option<String>,
@@ -97,28 +103,34 @@ fn basic(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     )))
 }
 
-async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+/// The form of a token or revocation request, and the Basic client credentials.
+#[allow(clippy::result_large_err)]
+fn read_form(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(TokenForm, Option<(String, String)>), Response> {
     let form_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !form_type {
-        return oauth_error(&OAuthError::new(
+        return Err(oauth_error(&OAuthError::new(
             "invalid_request",
             "send the parameters as application/x-www-form-urlencoded",
-        ));
+        )));
     }
-    let Ok(f) = serde_urlencoded::from_bytes::<TokenForm>(&body) else {
-        return oauth_error(&OAuthError::new(
+    let Ok(f) = serde_urlencoded::from_bytes::<TokenForm>(body) else {
+        return Err(oauth_error(&OAuthError::new(
             "invalid_request",
             "the form could not be read",
-        ));
+        )));
     };
-    let basic = match basic(&headers) {
-        Ok(b) => b,
-        Err(e) => return oauth_error(&e),
-    };
-    let req = TokenRequest {
+    let basic = basic(headers).map_err(|e| oauth_error(&e))?;
+    Ok((f, basic))
+}
+
+fn token_request(f: TokenForm) -> TokenRequest {
+    TokenRequest {
         grant_type: f.grant_type,
         code: f.code,
         redirect_uri: f.redirect_uri,
@@ -126,7 +138,34 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Re
         refresh_token: f.refresh_token,
         client_id: f.client_id,
         client_secret: f.client_secret,
+    }
+}
+
+/// Token revocation (RFC 7009): 200 with no body whenever the client authenticates.
+async fn revoke(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (mut f, basic) = match read_form(&headers, &body) {
+        Ok(x) => x,
+        Err(res) => return res,
     };
+    let token = f.token.take();
+    match s
+        .svc
+        .oidc()
+        .revoke(token_request(f), token.as_deref(), basic)
+        .await
+    {
+        Ok(Ok(())) => no_store(StatusCode::OK.into_response()),
+        Ok(Err(e)) => oauth_error(&e),
+        Err(e) => no_store(Problem::from(e).into_response()),
+    }
+}
+
+async fn token(State(s): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (f, basic) = match read_form(&headers, &body) {
+        Ok(x) => x,
+        Err(res) => return res,
+    };
+    let req = token_request(f);
     match s.svc.oidc().token(req, basic).await {
         Ok(Ok(t)) => {
             let mut body = json!({

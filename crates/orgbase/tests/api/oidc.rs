@@ -745,7 +745,11 @@ async fn token_request(
     let status = r.status().as_u16();
     let cache = r.headers().get("cache-control").cloned();
     let body: Value = r.json().await.unwrap_or(Value::Null);
-    assert_eq!(cache.as_ref().map(|v| v.to_str().unwrap()), Some("no-store"), "{status} {body}");
+    assert_eq!(
+        cache.as_ref().map(|v| v.to_str().unwrap()),
+        Some("no-store"),
+        "{status} {body}"
+    );
     (status, body)
 }
 
@@ -1004,6 +1008,67 @@ async fn a_member_signs_in_with_code_and_pkce(b: Backend) {
         (st, e["error"].as_str()),
         (400, Some("invalid_grant")),
         "the family is revoked: {e}"
+    );
+
+    // Revocation (RFC 7009): an access token alone; a refresh token with its family.
+    let revoke = |token: String, basic: Option<(String, String)>| {
+        let app = &app;
+        async move {
+            let mut req = app
+                .client
+                .post(format!("{}/oidc/revoke", app.base))
+                .form(&[("token", token.as_str())]);
+            if let Some((id, secret)) = basic {
+                req = req.basic_auth(id, Some(secret));
+            }
+            req.send().await.unwrap().status().as_u16()
+        }
+    };
+    let again = browser.get(&next).await;
+    let code = query_of(again.location())["code"].clone();
+    let (_, t4) = send(form(&code, &verifier, cb), good.clone()).await;
+    let access4 = t4["access_token"].as_str().unwrap().to_string();
+    assert_eq!(revoke(access4.clone(), good.clone()).await, 200);
+    assert_eq!(userinfo(&app, &access4).await.0, 401);
+    let (st, t5) = send(
+        r(t4["refresh_token"].as_str().unwrap().to_string()),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        st, 200,
+        "revoking an access token leaves the refresh token: {t5}"
+    );
+    assert_eq!(
+        revoke(
+            t5["refresh_token"].as_str().unwrap().to_string(),
+            good.clone()
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        userinfo(&app, t5["access_token"].as_str().unwrap()).await.0,
+        401
+    );
+    let (st, e) = send(
+        r(t5["refresh_token"].as_str().unwrap().to_string()),
+        good.clone(),
+    )
+    .await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert_eq!(revoke("unknown".into(), good.clone()).await, 200);
+    assert_eq!(
+        revoke(
+            "unknown".into(),
+            Some((client_id.clone(), "obc_bad".into()))
+        )
+        .await,
+        401
     );
 
     // A disabled user: userinfo refuses at once.

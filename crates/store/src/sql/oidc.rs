@@ -386,6 +386,17 @@ impl crate::OidcWrites for SqlTx {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn revoke_oidc_token(&mut self, token_hash: &str, now: Timestamp) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE oidc_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now.as_millis())
+        .execute(self.c())
+        .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn revoke_oidc_family(&mut self, family: Uuid, now: Timestamp) -> Result<u64> {
         let r = sqlx::query(
             "UPDATE oidc_tokens SET revoked_at = $2 WHERE family = $1 AND revoked_at IS NULL",

@@ -59,6 +59,8 @@ pub trait OidcWrites: Send {
     /// Marks a live refresh token rotated; false when it was not live (reuse, expiry,
     /// revocation), and then nothing changes.
     async fn use_oidc_token(&mut self, token_hash: &str, now: Timestamp) -> Result<bool>;
+    /// Revokes one token; false when it was revoked already or is unknown.
+    async fn revoke_oidc_token(&mut self, token_hash: &str, now: Timestamp) -> Result<bool>;
     /// Revokes every token of a family (reuse detected, a revocation, a reused code).
     async fn revoke_oidc_family(&mut self, family: uuid::Uuid, now: Timestamp) -> Result<u64>;
     async fn upsert_oidc_consent(
