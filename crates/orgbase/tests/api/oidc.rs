@@ -19,6 +19,7 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(bad_clients_are_refused),
     story!(claims_follow_memberships_and_the_client),
     story!(a_member_signs_in_with_code_and_pkce),
+    story!(logout_ends_the_session_and_returns_to_the_client),
 ];
 
 const ISSUER: &str = "https://id.example.org";
@@ -1090,4 +1091,90 @@ async fn a_member_signs_in_with_code_and_pkce(b: Backend) {
 /// Percent-encodes a query value.
 pub fn enc(s: &str) -> String {
     orgbase_service::oidc::urlencode(s)
+}
+
+/// RP-initiated logout: with a valid `id_token_hint` for the signed-in user, at once and
+/// back to a registered URI with `state`; otherwise a confirmation first, and no
+/// redirect to an unregistered URI.
+async fn logout_ends_the_session_and_returns_to_the_client(b: Backend) {
+    let Some(app) = spawn_with(b, |s| s.public_url = Some(ISSUER.into())).await else {
+        return;
+    };
+    let root = app.admin_token().await;
+    let ann = app.signup("ann@one.test", "Ann").await;
+    let (st, c) = app
+        .post(
+            "/api/v1/oidc/clients",
+            &root,
+            json!({"name": "Chat", "first_party": true,
+            "redirect_uris": ["https://chat.example.org/cb"],
+            "post_logout_redirect_uris": ["https://chat.example.org/bye"],
+            "id_token_signed_response_alg": "EdDSA"}),
+        )
+        .await;
+    assert_eq!(st, 201, "{c}");
+    let (client_id, secret) = (
+        c["client_id"].as_str().unwrap().to_string(),
+        c["client_secret"].as_str().unwrap().to_string(),
+    );
+    let mut browser = crate::web::Browser::new(&app);
+    browser.sign_in("ann@one.test", "password-123").await;
+    let (verifier, challenge) = pkce();
+    let a = browser
+        .get(&format!(
+            "/oidc/authorize?response_type=code&client_id={client_id}&redirect_uri={}&scope=openid&code_challenge={challenge}&code_challenge_method=S256",
+            enc("https://chat.example.org/cb")
+        ))
+        .await;
+    assert_eq!(a.status, 303, "first party: no consent page: {}", a.body);
+    let code = query_of(a.location())["code"].clone();
+    let (st, t) = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", "https://chat.example.org/cb"),
+            ("code_verifier", &verifier),
+        ],
+        Some((&client_id, &secret)),
+    )
+    .await;
+    assert_eq!(st, 200, "{t}");
+    let id_token = t["id_token"].as_str().unwrap().to_string();
+    assert!(verifies(&id_token, &jwks(&app).await));
+    let session = browser.session().unwrap().clone();
+    assert_eq!(app.get("/api/v1/me", &session).await.0, 200);
+
+    // No hint, or a forged one: asked first, still signed in.
+    let bye = enc("https://chat.example.org/bye");
+    for hint in ["", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."] {
+        let page = browser
+            .get(&format!(
+                "/oidc/logout?id_token_hint={hint}&post_logout_redirect_uri={bye}"
+            ))
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("Sign out of Orgbase?"), "{}", page.body);
+        assert_eq!(app.get("/api/v1/me", &session).await.0, 200);
+    }
+    // The hint of this user: signed out at once, back to the registered URI.
+    let out = browser
+        .get(&format!(
+            "/oidc/logout?id_token_hint={id_token}&post_logout_redirect_uri={bye}&state=s-2"
+        ))
+        .await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert_eq!(out.location(), "https://chat.example.org/bye?state=s-2");
+    assert!(browser.session().is_none());
+    assert_eq!(app.get("/api/v1/me", &session).await.0, 401);
+    // An unregistered URI is never a redirect.
+    let out = browser
+        .get(&format!(
+            "/oidc/logout?client_id={client_id}&post_logout_redirect_uri={}",
+            enc("https://evil.example/")
+        ))
+        .await;
+    assert_eq!(out.status, 200);
+    assert!(out.body.contains("You are signed out"));
+    let _ = ann;
 }

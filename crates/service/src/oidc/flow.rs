@@ -102,6 +102,23 @@ pub struct TokenResponse {
     pub scope: String,
 }
 
+/// What an RP-initiated logout request names (see [`Oidc::logout_request`]).
+#[derive(Debug, Clone, Default)]
+pub struct LogoutRequest {
+    /// The user (`sub`) of a valid `id_token_hint`.
+    pub user: Option<String>,
+    /// The client's name, when the request names a registered client.
+    pub client: Option<String>,
+    /// Where to send the browser after signing out (registered, with `state`).
+    pub redirect: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Deserialize)]
+struct IdTokenHint {
+    sub: String,
+    aud: String,
+}
+
 /// Scopes this provider knows; others are ignored (RFC 6749 §3.3 lets it narrow).
 const SCOPES: [&str; 7] = [
     "openid",
@@ -680,6 +697,84 @@ impl Oidc<'_> {
             refresh_token: refresh,
             scope: scope.to_string(),
         })
+    }
+
+    /// What RP-initiated logout may do for this request (OpenID Connect RP-Initiated
+    /// Logout 1.0): the client and user an `id_token_hint` names (its signature checked
+    /// with this provider's keys; an expired hint is fine), and where to send the
+    /// browser afterwards: `post_logout_redirect_uri` only when it is registered for
+    /// that client, exactly, with `state` appended.
+    pub async fn logout_request(
+        &self,
+        id_token_hint: Option<&str>,
+        client_id: Option<&str>,
+        post_logout_redirect_uri: Option<&str>,
+        state: Option<&str>,
+    ) -> Result<LogoutRequest> {
+        let mut out = LogoutRequest::default();
+        let hint = match id_token_hint.filter(|h| !h.is_empty()) {
+            Some(h) => self.verify_id_token(h).await?,
+            None => None,
+        };
+        let client_id = match (&hint, client_id) {
+            (Some(h), Some(c)) if h.aud != c => return Ok(out),
+            (Some(h), _) => Some(h.aud.clone()),
+            (None, c) => c.map(str::to_string),
+        };
+        out.user = hint.as_ref().map(|h| h.sub.clone());
+        let Some(client_id) = client_id else {
+            return Ok(out);
+        };
+        let Some(client) = self.0.store.oidc_client_by_client_id(&client_id).await? else {
+            return Ok(out);
+        };
+        out.client = Some(client.name.clone());
+        if let Some(uri) = post_logout_redirect_uri
+            && client
+                .post_logout_redirect_uris
+                .iter()
+                .any(|u| u.as_str() == uri)
+        {
+            out.redirect = Some(match state {
+                Some(s) => with_query(uri, &[("state", s)]),
+                None => uri.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The subject and audience of an ID token this provider signed (expired or not);
+    /// `None` when the signature or issuer does not check out.
+    async fn verify_id_token(&self, token: &str) -> Result<Option<IdTokenHint>> {
+        let Ok(header) = jsonwebtoken::decode_header(token) else {
+            return Ok(None);
+        };
+        let keys = self.keys().await?;
+        let Some(key) = keys.iter().find(|k| Some(&k.kid) == header.kid.as_ref()) else {
+            return Ok(None);
+        };
+        let Ok(jwk) = serde_json::from_value::<jsonwebtoken::jwk::Jwk>(key.public_jwk.clone())
+        else {
+            return Ok(None);
+        };
+        let Ok(decoding) = jsonwebtoken::DecodingKey::from_jwk(&jwk) else {
+            return Ok(None);
+        };
+        let mut v = jsonwebtoken::Validation::new(header.alg);
+        v.validate_exp = false;
+        v.validate_aud = false;
+        v.required_spec_claims.clear();
+        v.set_issuer(&[self.issuer()]);
+        let allowed = match key.alg {
+            orgbase_domain::SigningAlg::Rs256 => jsonwebtoken::Algorithm::RS256,
+            orgbase_domain::SigningAlg::EdDsa => jsonwebtoken::Algorithm::EdDSA,
+        };
+        if header.alg != allowed {
+            return Ok(None);
+        }
+        Ok(jsonwebtoken::decode::<IdTokenHint>(token, &decoding, &v)
+            .ok()
+            .map(|d| d.claims))
     }
 
     /// Token revocation (RFC 7009): a refresh token takes its whole family with it, an

@@ -16,7 +16,8 @@ use crate::Core;
 
 pub use clients::{ClientAuthority, ClientInput, ClientWithSecret};
 pub use flow::{
-    Authorization, AuthorizeRequest, OAuthError, TokenRequest, TokenResponse, urlencode,
+    Authorization, AuthorizeRequest, LogoutRequest, OAuthError, TokenRequest, TokenResponse,
+    urlencode,
 };
 pub use keys::{KeyRotation, SIGNING_KEY_CONTEXT_PREFIX, key_context};
 

@@ -16,7 +16,9 @@ use crate::render::{Refusal, respond};
 use crate::session::{Ctx, Form, Page};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/oidc/authorize", get(authorize).post(decide))
+    Router::new()
+        .route("/oidc/authorize", get(authorize).post(decide))
+        .route("/oidc/logout", get(logout).post(confirm_logout))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -233,4 +235,122 @@ async fn decide(State(s): State<AppState>, Page(ctx): Page, Form(d): Form<Decisi
         return external(&format!("/sign-in?next={next}"));
     }
     answer(&s, &ctx, &d.params, Some(d.decision == "allow")).await
+}
+
+#[derive(Deserialize, Default)]
+struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+    client_id: Option<String>,
+}
+
+impl LogoutParams {
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        [
+            ("id_token_hint", &self.id_token_hint),
+            ("post_logout_redirect_uri", &self.post_logout_redirect_uri),
+            ("state", &self.state),
+            ("client_id", &self.client_id),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (k, v.clone())))
+        .collect()
+    }
+}
+
+#[derive(Template)]
+#[template(path = "oidc_logout.html")]
+struct LogoutPage<'a> {
+    ctx: &'a Ctx,
+    ask: bool,
+    client: &'a str,
+    fields: Vec<(&'static str, String)>,
+}
+
+async fn logout_request(
+    s: &AppState,
+    p: &LogoutParams,
+) -> Result<orgbase_service::oidc::LogoutRequest, Response> {
+    s.svc
+        .oidc()
+        .logout_request(
+            p.id_token_hint.as_deref(),
+            p.client_id.as_deref(),
+            p.post_logout_redirect_uri.as_deref(),
+            p.state.as_deref(),
+        )
+        .await
+        .map_err(|e| Refusal::error(e).into_response())
+}
+
+/// Ends this browser's session, then goes where the client asked (if registered) or
+/// says so.
+async fn sign_out_and_leave(
+    s: &AppState,
+    mut ctx: Ctx,
+    req: orgbase_service::oidc::LogoutRequest,
+) -> Response {
+    if let Some(actor) = &ctx.actor
+        && let Err(e) = s.svc.accounts().logout(actor).await
+    {
+        tracing::warn!(error = %e, "ending a session");
+    }
+    ctx.end_session();
+    ctx.actor = None;
+    match &req.redirect {
+        // `see_other` carries the cookie that ends the session.
+        Some(to) => crate::render::see_other(&ctx, to),
+        None => {
+            let page = LogoutPage {
+                ctx: &ctx,
+                ask: false,
+                client: req.client.as_deref().unwrap_or(""),
+                fields: Vec::new(),
+            };
+            respond(&ctx, StatusCode::OK, &page)
+        }
+    }
+}
+
+/// RP-initiated logout: a hint naming the signed-in user signs out at once; anything
+/// else asks first (a link on another site must not sign people out).
+async fn logout(
+    State(s): State<AppState>,
+    Page(ctx): Page,
+    Query(p): Query<LogoutParams>,
+) -> Response {
+    let req = match logout_request(&s, &p).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let named = match (&ctx.actor, &req.user) {
+        (Some(a), Some(u)) => a.id().to_string() == *u,
+        (None, _) => true,
+        _ => false,
+    };
+    if named {
+        return sign_out_and_leave(&s, ctx, req).await;
+    }
+    let page = LogoutPage {
+        ctx: &ctx,
+        ask: true,
+        client: req.client.as_deref().unwrap_or(""),
+        fields: p.pairs(),
+    };
+    allow_form_to(
+        respond(&ctx, StatusCode::OK, &page),
+        req.redirect.as_deref(),
+    )
+}
+
+async fn confirm_logout(
+    State(s): State<AppState>,
+    Page(ctx): Page,
+    Form(p): Form<LogoutParams>,
+) -> Response {
+    match logout_request(&s, &p).await {
+        Ok(req) => sign_out_and_leave(&s, ctx, req).await,
+        Err(res) => res,
+    }
 }
