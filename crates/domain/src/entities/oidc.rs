@@ -106,6 +106,24 @@ impl RedirectUri {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(bad(format!("'{raw}' holds user information")));
         }
+        // Only URIs already in their normal form: what is registered is byte for byte
+        // what browsers are sent to (no `\`, spaces, control characters, raw non-ASCII
+        // or look-alike hosts that a browser would read otherwise).
+        if url.as_str() != raw || raw.bytes().any(|b| !b.is_ascii_graphic()) {
+            return Err(bad(format!(
+                "'{raw}' is not in its normal form (as a browser would write it: {})",
+                url.as_str()
+            )));
+        }
+        if let Some(url::Host::Domain(d)) = url.host()
+            && !d
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        {
+            return Err(bad(format!(
+                "'{raw}': the host may hold letters, digits, '-' and '.' only"
+            )));
+        }
         let loopback = match url.host() {
             Some(url::Host::Domain(d)) => d == "localhost",
             Some(url::Host::Ipv4(a)) => a.is_loopback(),
@@ -201,6 +219,16 @@ mod tests {
             "data:text/html,hi",
             "file:///etc/passwd",
             "myapp:/cb",
+            "https://a.example/c b",
+            "https://a.example/cb\r\nSet-Cookie: x=1",
+            "https://evil.example\\@good.example/cb",
+            "https:evil.example/cb",
+            "https:///evil.example",
+            "https://*/cb",
+            "https://\"q\".example/cb",
+            "https://раураl.com/cb",
+            "HTTPS://a.example/cb",
+            "https://a.example",
         ] {
             let e = RedirectUri::parse(bad, "f").unwrap_err();
             assert_eq!(e.code, "invalid_redirect_uri", "{bad}");

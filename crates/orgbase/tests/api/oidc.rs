@@ -794,8 +794,21 @@ async fn a_member_signs_in_with_code_and_pkce(b: Backend) {
         crate::oidc::enc("openid email profile organization offline_access"),
     );
 
-    // Signed out: to the sign-in page, and back.
+    // Malformed requests are shown, never sent back (anyone may register a client: an
+    // automatic redirect would make an open redirector).
     let mut browser = crate::web::Browser::new(&app);
+    for bad in [
+        authorize.replace("response_type=code", "response_type=token"),
+        authorize.replace("code_challenge_method=S256", "code_challenge_method=plain"),
+        authorize.replace("scope=openid", "scope=profile"),
+        format!("{authorize}&max_age=soon"),
+    ] {
+        let a = browser.get(&bad).await;
+        assert_eq!(a.status, 400, "{bad}: {}", a.body);
+        assert_eq!(a.location(), "", "{bad}");
+    }
+
+    // Signed out: to the sign-in page, and back.
     let a = browser.get(&authorize).await;
     assert_eq!(a.status, 303, "{}", a.body);
     assert!(

@@ -225,6 +225,13 @@ impl Oidc<'_> {
         }
         let state = req.state.as_deref();
         let issuer = self.issuer();
+        // A malformed request is shown, not sent back: anyone may register a client, and
+        // an automatic redirect to its URI for any request would make this server an
+        // open redirector (RFC 9700 §4.11.2). Answers of a well-formed request (the
+        // user declined, `prompt=none` could not be honoured) go back to the client.
+        let malformed = |error: &str, description: &str| {
+            Authorization::Invalid(format!("{description} ({error})"))
+        };
         let fail = |error: &str, description: &str| {
             let mut p = vec![("error", error), ("error_description", description)];
             if let Some(s) = state {
@@ -234,7 +241,7 @@ impl Oidc<'_> {
             Authorization::Redirect(with_query(redirect, &p))
         };
         if req.response_type.as_deref() != Some("code") {
-            return Ok(fail(
+            return Ok(malformed(
                 "unsupported_response_type",
                 "only response_type=code is supported",
             ));
@@ -246,7 +253,7 @@ impl Oidc<'_> {
             .split_whitespace()
             .collect();
         if !asked.contains(&"openid") {
-            return Ok(fail("invalid_scope", "the scope must include openid"));
+            return Ok(malformed("invalid_scope", "the scope must include openid"));
         }
         let scopes: Vec<String> = SCOPES
             .iter()
@@ -259,19 +266,19 @@ impl Oidc<'_> {
         ) {
             (Some(c), Some("S256")) if (43..=128).contains(&c.len()) => {}
             (Some(_), Some("S256")) => {
-                return Ok(fail(
+                return Ok(malformed(
                     "invalid_request",
                     "code_challenge must be 43 to 128 characters",
                 ));
             }
             (Some(_), _) => {
-                return Ok(fail(
+                return Ok(malformed(
                     "invalid_request",
                     "code_challenge_method must be S256",
                 ));
             }
             (None, _) if client.secret_hash.is_none() => {
-                return Ok(fail(
+                return Ok(malformed(
                     "invalid_request",
                     "a public client must use PKCE (S256)",
                 ));
@@ -289,7 +296,7 @@ impl Oidc<'_> {
             .any(|p| !["none", "login", "consent"].contains(p))
             || (prompts.contains(&"none") && prompts.len() > 1)
         {
-            return Ok(fail(
+            return Ok(malformed(
                 "invalid_request",
                 "prompt must be none, or login and/or consent",
             ));
@@ -299,7 +306,7 @@ impl Oidc<'_> {
             Some(m) => match m.parse::<i64>() {
                 Ok(v) if v >= 0 => Some(v),
                 _ => {
-                    return Ok(fail(
+                    return Ok(malformed(
                         "invalid_request",
                         "max_age must be a number of seconds",
                     ));

@@ -52,7 +52,8 @@ impl Params {
     }
 
     /// The parameters as (name, value) pairs; `prompt` without `login` and `consent`,
-    /// which the sign-in and the consent page have just satisfied.
+    /// and without `max_age`, which the sign-in and the consent page have just
+    /// satisfied (`max_age=0` would otherwise ask for a sign-in forever).
     fn pairs(&self) -> Vec<(&'static str, String)> {
         let prompt = self.prompt.as_deref().map(|p| {
             p.split_whitespace()
@@ -70,7 +71,6 @@ impl Params {
             ("code_challenge", &self.code_challenge),
             ("code_challenge_method", &self.code_challenge_method),
             ("prompt", &prompt),
-            ("max_age", &self.max_age),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().filter(|v| !v.is_empty()).map(|v| (k, v.clone())))
