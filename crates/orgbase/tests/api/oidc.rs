@@ -20,6 +20,7 @@ pub const TESTS: &[crate::harness::Test] = &[
     story!(claims_follow_memberships_and_the_client),
     story!(a_member_signs_in_with_code_and_pkce),
     story!(logout_ends_the_session_and_returns_to_the_client),
+    story!(clients_are_managed_in_the_panels),
 ];
 
 const ISSUER: &str = "https://id.example.org";
@@ -1190,4 +1191,115 @@ async fn logout_ends_the_session_and_returns_to_the_client(b: Backend) {
     assert_eq!(out.status, 200);
     assert!(out.body.contains("You are signed out"));
     let _ = ann;
+}
+
+/// `/admin/oidc` and `/org-admin/{org}/oidc`: the same clients as the API, the secret
+/// shown once, and the same proofs (another org's admin gets a 404 page).
+async fn clients_are_managed_in_the_panels(b: Backend) {
+    let Some(app) = spawn_with(b, |_| {}).await else {
+        return;
+    };
+    let ann = app.signup("ann@one.test", "Ann").await;
+    let _bob = app.signup("bob@two.test", "Bob").await;
+    let mut root = crate::web::Browser::new(&app);
+    root.sign_in(crate::harness::ADMIN_EMAIL, crate::harness::ADMIN_PASSWORD)
+        .await;
+    let page = root.get("/admin/oidc").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("No clients yet."));
+    let made = root
+        .submit(
+            "/admin/oidc",
+            "/admin/oidc",
+            &[
+                ("name", "Chat"),
+                (
+                    "redirect_uris",
+                    "https://chat.example.org/cb\r\nhttps://chat.example.org/cb2",
+                ),
+                ("confidential", "1"),
+                ("groups", "roles"),
+                ("admin_role", "1"),
+                ("alg", "RS256"),
+                ("first_party", "1"),
+                ("allowed_orgs", &ann.org_slug),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    let secret = made.input_value("client-secret");
+    assert!(secret.starts_with("obc_"), "{secret}");
+    let (_, list) = app
+        .get("/api/v1/oidc/clients", &app.admin_token().await)
+        .await;
+    let c = &list["items"][0];
+    assert_eq!(
+        c["redirect_uris"],
+        json!([
+            "https://chat.example.org/cb",
+            "https://chat.example.org/cb2"
+        ])
+    );
+    assert_eq!(
+        (c["first_party"].clone(), c["admin_role"].clone()),
+        (json!(true), json!(true))
+    );
+    let again = root.get("/admin/oidc").await;
+    assert!(again.body.contains(c["client_id"].as_str().unwrap()) && !again.body.contains(&secret));
+    // A bad redirect URI: the form says why, nothing is made.
+    let bad = root
+        .submit(
+            "/admin/oidc",
+            "/admin/oidc",
+            &[("name", "Bad"), ("redirect_uris", "http://evil.example/cb")],
+        )
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert!(
+        bad.body.contains("plain http only on a loopback host"),
+        "{}",
+        bad.body
+    );
+
+    // The org admin's page: their org's clients only; another org's admin: 404.
+    let mut owner = crate::web::Browser::new(&app);
+    owner.sign_in("ann@one.test", "password-123").await;
+    let base = format!("/org-admin/{}/oidc", ann.org_slug);
+    let page = owner.get(&base).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(!page.body.contains("Chat") && !page.body.contains("First party"));
+    let made = owner
+        .submit(
+            &base,
+            &base,
+            &[
+                ("name", "Ann's chat"),
+                ("redirect_uris", "http://127.0.0.1:8080/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert!(made.body.contains("It is public"), "{}", made.body);
+    let mut other = crate::web::Browser::new(&app);
+    other.sign_in("bob@two.test", "password-123").await;
+    assert_eq!(other.get(&base).await.status, 404);
+    // Deleted through the panel.
+    let (_, own) = app
+        .get(
+            &format!("/api/v1/orgs/{}/oidc/clients", ann.org_id),
+            &ann.token,
+        )
+        .await;
+    let id = own["items"][0]["id"].as_str().unwrap().to_string();
+    let gone = owner
+        .submit(&base, &format!("{base}/{id}/delete"), &[])
+        .await;
+    assert_eq!(gone.status, 200, "{}", gone.body);
+    let (_, own) = app
+        .get(
+            &format!("/api/v1/orgs/{}/oidc/clients", ann.org_id),
+            &ann.token,
+        )
+        .await;
+    assert_eq!(own["items"], json!([]));
 }

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod auth;
 mod oidc;
+mod oidc_clients;
 mod org_admin;
 
 use axum::Router;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(admin::routes())
         .merge(org_admin::routes())
         .merge(oidc::routes())
+        .merge(oidc_clients::routes())
 }
 
 /// `/`: signed-in users go to the panel they can use, others to sign in.
