@@ -66,6 +66,8 @@ class Server:
     base: str
     backend: str
     log: Path
+    # The database, for commands run beside the server (`orgbase oidc rotate-keys`).
+    url: str = ""
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +112,7 @@ def server(backend, mailbox, tmp_path_factory):
         )
     try:
         wait_ready(base, proc, log)
-        yield Server(base, backend, log)
+        yield Server(base, backend, log, url)
     finally:
         proc.terminate()
         try:

@@ -9,8 +9,10 @@ exist: Playwright answers its requests itself and hands the URL to the test.
 """
 
 import json
+import os
 import re
 import secrets
+import subprocess
 import urllib.request
 
 import pytest
@@ -20,7 +22,7 @@ from authlib.jose import JsonWebKey, jwt
 from authlib.integrations.base_client.errors import OAuthError as OAuth2Error
 from playwright.sync_api import expect
 
-from conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from conftest import ADMIN_EMAIL, ADMIN_PASSWORD, MASTER_KEY, ROOT
 
 CALLBACK = "https://platform.example/oauth/callback"
 BYE = "https://platform.example/bye"
@@ -208,3 +210,26 @@ def test_logout_returns_to_the_platform(page, provider, member):
     assert r.headers["location"] == BYE + "?state=bye-1"
     page.goto("/account")
     expect(page).to_have_url(re.compile(r"/sign-in"))
+
+
+def test_key_rotation_keeps_earlier_tokens_verifiable(page, provider, member, server):
+    """`orgbase oidc rotate-keys` beside the running server: the key set gains the new
+    keys and keeps the previous ones, so an ID token signed before verifies, and the next
+    one is signed with a new key."""
+    session, callback, verifier, nonce, _ = sign_in_through_orgbase(page, provider, member, scope="openid")
+    before = session.fetch_token(provider["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    binary = os.environ.get("ORGBASE_BIN", str(ROOT / "target" / "debug" / "orgbase"))
+    run = subprocess.run([binary, "oidc", "rotate-keys", "--database-url", server.url],
+                         env=dict(os.environ, ORGBASE_MASTER_KEY=MASTER_KEY), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("new signing key") == 2, run.stdout
+    with urllib.request.urlopen(provider["jwks_uri"], timeout=5) as r:
+        keys = json.load(r)["keys"]
+    assert len(keys) == 4, keys
+    verify_id_token(provider, before["id_token"], member["client"]["client_id"], nonce)
+    session, callback, verifier, nonce, _ = sign_in_through_orgbase(page, provider, member, scope="openid")
+    after = session.fetch_token(provider["token_endpoint"], authorization_response=callback, code_verifier=verifier)
+    verify_id_token(provider, after["id_token"], member["client"]["client_id"], nonce)
+    kid = lambda t: json.loads(__import__("base64").urlsafe_b64decode(t.split(".")[0] + "==="))["kid"]
+    assert kid(after["id_token"]) != kid(before["id_token"])
+    assert any(k["kid"] == kid(after["id_token"]) for k in keys)

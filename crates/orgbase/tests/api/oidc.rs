@@ -1080,6 +1080,21 @@ async fn a_member_signs_in_with_code_and_pkce(b: Backend) {
         401
     );
 
+    // An expired code (60 seconds): invalid_grant.
+    let again = browser.get(&next).await;
+    let code = query_of(again.location())["code"].clone();
+    app.clock.advance_seconds(61);
+    let (st, e) = send(form(&code, &verifier, cb), good.clone()).await;
+    assert_eq!(
+        (st, e["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{e}"
+    );
+    assert!(
+        e["error_description"].as_str().unwrap().contains("expired"),
+        "{e}"
+    );
+
     // A disabled user: userinfo refuses at once.
     let again = browser.get(&next).await;
     let code = query_of(again.location())["code"].clone();
