@@ -1205,6 +1205,26 @@ async fn logout_ends_the_session_and_returns_to_the_client(b: Backend) {
         .await;
     assert_eq!(out.status, 200);
     assert!(out.body.contains("You are signed out"));
+    // The hint of a client that was deleted signs nobody out without asking.
+    browser.sign_in("ann@one.test", "password-123").await;
+    let session = browser.session().unwrap().clone();
+    let (st, _) = app
+        .delete(
+            &format!("/api/v1/oidc/clients/{}", c["id"].as_str().unwrap()),
+            &root,
+        )
+        .await;
+    assert_eq!(st, 204);
+    let page = browser
+        .get(&format!("/oidc/logout?id_token_hint={id_token}"))
+        .await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("Sign out of Orgbase?") && page.body.contains("An application"),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.get("/api/v1/me", &session).await.0, 200);
     let _ = ann;
 }
 

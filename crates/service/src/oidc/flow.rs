@@ -107,7 +107,7 @@ pub struct TokenResponse {
 pub struct LogoutRequest {
     /// The user (`sub`) of a valid `id_token_hint`.
     pub user: Option<String>,
-    /// The client's name, when the request names a registered client.
+    /// The client's name, when a valid hint proves the request came from it.
     pub client: Option<String>,
     /// Where to send the browser after signing out (registered, with `state`).
     pub redirect: Option<String>,
@@ -728,14 +728,18 @@ impl Oidc<'_> {
             (Some(h), _) => Some(h.aud.clone()),
             (None, c) => c.map(str::to_string),
         };
-        out.user = hint.as_ref().map(|h| h.sub.clone());
         let Some(client_id) = client_id else {
             return Ok(out);
         };
+        // A hint of a client that is gone counts for nothing (no sign-out without asking).
         let Some(client) = self.0.store.oidc_client_by_client_id(&client_id).await? else {
             return Ok(out);
         };
-        out.client = Some(client.name.clone());
+        // Named on the page only when the hint proves the request came from it.
+        if let Some(h) = &hint {
+            out.user = Some(h.sub.clone());
+            out.client = Some(client.name.clone());
+        }
         if let Some(uri) = post_logout_redirect_uri
             && client
                 .post_logout_redirect_uris
