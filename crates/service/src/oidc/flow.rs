@@ -5,13 +5,16 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use orgbase_domain::{OidcClient, OidcCode, OidcToken, OidcTokenKind, OrgClaims, Timestamp, User};
+use orgbase_domain::{
+    AuditAction, OidcClient, OidcClientId, OidcCode, OidcToken, OidcTokenKind, OrgClaims,
+    Timestamp, User,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::Oidc;
 use crate::error::Result;
-use crate::shared::audit::{AuditCtx, Event};
+use crate::shared::audit::{AuditCtx, Change, Event};
 use crate::shared::authz::{Actor, Credential};
 use crate::shared::crypto::{hashes_equal, random_hex, token_hash};
 
@@ -401,12 +404,8 @@ impl Oidc<'_> {
         change.insert_oidc_code(&record).await?;
         change
             .record(
-                Event::new(
-                    orgbase_domain::AuditAction::OidcAuthorize,
-                    "oidc_client",
-                    client.id,
-                )
-                .details(json!({"client_id": client.client_id, "scope": scope,
+                Event::new(AuditAction::OidcAuthorize, "oidc_client", client.id)
+                    .details(json!({"client_id": client.client_id, "scope": scope,
                                     "consented": must_ask})),
             )
             .await?;
@@ -499,17 +498,12 @@ impl Oidc<'_> {
         if !first {
             // A code used twice: what its first use gave is revoked (RFC 6749 §4.1.2).
             let n = change.revoke_oidc_family(family_of(&hash), now).await?;
-            change
-                .record(
-                    Event::new(
-                        orgbase_domain::AuditAction::OidcTokenRevoke,
-                        "oidc_client",
-                        c.client,
-                    )
-                    .details(json!({"reason": "code reused", "tokens": n})),
-                )
-                .await?;
-            change.commit().await?;
+            revoked(
+                change,
+                c.client,
+                json!({"reason": "code reused", "tokens": n}),
+            )
+            .await?;
             return grant("the code was used already");
         }
         if c.client != client.id {
@@ -533,29 +527,15 @@ impl Oidc<'_> {
         let Some(claims) = self.claims_for(&user, client).await? else {
             return grant("the user may not sign in to this client");
         };
+        let grant = Grant {
+            kind: "authorization_code",
+            scope: &c.scope,
+            auth_time: c.auth_time,
+            nonce: c.nonce.as_deref(),
+            family: family_of(&hash),
+        };
         let response = self
-            .issue(
-                &mut change,
-                client,
-                &user,
-                &claims,
-                &c.scope,
-                c.auth_time,
-                c.nonce.as_deref(),
-                family_of(&hash),
-                now,
-            )
-            .await?;
-        change
-            .record(
-                Event::new(
-                    orgbase_domain::AuditAction::OidcTokenIssue,
-                    "oidc_client",
-                    client.id,
-                )
-                .details(json!({"client_id": client.client_id, "user_id": user.id,
-                                    "grant": "authorization_code", "scope": c.scope})),
-            )
+            .issue(&mut change, client, &user, &claims, grant, now)
             .await?;
         change.commit().await?;
         Ok(Ok(response))
@@ -599,65 +579,46 @@ impl Oidc<'_> {
             } else {
                 "refresh refused"
             };
-            change
-                .record(
-                    Event::new(
-                        orgbase_domain::AuditAction::OidcTokenRevoke,
-                        "oidc_client",
-                        client.id,
-                    )
-                    .details(json!({"reason": reason, "tokens": n, "user_id": t.user_id})),
-                )
-                .await?;
-            change.commit().await?;
+            let details = json!({"reason": reason, "tokens": n, "user_id": t.user_id});
+            revoked(change, client.id, details).await?;
             return grant(if reused {
                 "the refresh token was used already"
             } else {
                 "the refresh token is no longer valid"
             });
         };
+        let grant = Grant {
+            kind: "refresh_token",
+            scope: &t.scope,
+            auth_time: t.auth_time,
+            nonce: None,
+            family: t.family,
+        };
         let response = self
-            .issue(
-                &mut change,
-                client,
-                &user,
-                &claims,
-                &t.scope,
-                t.auth_time,
-                None,
-                t.family,
-                now,
-            )
-            .await?;
-        change
-            .record(
-                Event::new(
-                    orgbase_domain::AuditAction::OidcTokenIssue,
-                    "oidc_client",
-                    client.id,
-                )
-                .details(json!({"client_id": client.client_id, "user_id": user.id,
-                                    "grant": "refresh_token", "scope": t.scope})),
-            )
+            .issue(&mut change, client, &user, &claims, grant, now)
             .await?;
         change.commit().await?;
         Ok(Ok(response))
     }
 
-    /// Makes and stores the tokens of one grant; signs the ID token.
-    #[allow(clippy::too_many_arguments)]
+    /// Makes and stores the tokens of one grant, signs the ID token and records the
+    /// issuance (`oidc.token.issue`) in `change`.
     async fn issue(
         &self,
-        change: &mut crate::shared::audit::Change<'_>,
+        change: &mut Change<'_>,
         client: &OidcClient,
         user: &User,
         claims: &OrgClaims,
-        scope: &str,
-        auth_time: Timestamp,
-        nonce: Option<&str>,
-        family: uuid::Uuid,
+        grant: Grant<'_>,
         now: Timestamp,
     ) -> Result<TokenResponse> {
+        let Grant {
+            kind: grant_kind,
+            scope,
+            auth_time,
+            nonce,
+            family,
+        } = grant;
         let token = |kind: OidcTokenKind, secs: i64| -> Result<(String, OidcToken)> {
             let raw = random_hex(32)?;
             Ok((
@@ -697,6 +658,13 @@ impl Oidc<'_> {
             body["nonce"] = json!(n);
         }
         let id_token = self.sign(client.id_token_alg, &body).await?;
+        change
+            .record(
+                Event::new(AuditAction::OidcTokenIssue, "oidc_client", client.id).details(json!({
+                    "client_id": client.client_id, "user_id": user.id,
+                    "grant": grant_kind, "scope": scope})),
+            )
+            .await?;
         Ok(TokenResponse {
             access_token: access,
             expires_in: ACCESS_SECS,
@@ -817,20 +785,9 @@ impl Oidc<'_> {
             OidcTokenKind::Refresh => change.revoke_oidc_family(t.family, now).await?,
             OidcTokenKind::Access => u64::from(change.revoke_oidc_token(&t.token_hash, now).await?),
         };
-        change
-            .record(
-                Event::new(
-                    orgbase_domain::AuditAction::OidcTokenRevoke,
-                    "oidc_client",
-                    client.id,
-                )
-                .details(
-                    json!({"reason": "revoked by the client", "kind": t.kind.as_str(),
-                                    "tokens": n, "user_id": t.user_id}),
-                ),
-            )
-            .await?;
-        change.commit().await?;
+        let details = json!({"reason": "revoked by the client", "kind": t.kind.as_str(),
+                             "tokens": n, "user_id": t.user_id});
+        revoked(change, client.id, details).await?;
         Ok(Ok(()))
     }
 
@@ -860,6 +817,24 @@ impl Oidc<'_> {
         };
         Ok(Ok(user_claims(&user, &claims, &t.scope)))
     }
+}
+
+/// How one grant's tokens came about, and what they carry.
+struct Grant<'a> {
+    /// `authorization_code` or `refresh_token`, for the audit trail.
+    kind: &'static str,
+    scope: &'a str,
+    auth_time: Timestamp,
+    nonce: Option<&'a str>,
+    family: uuid::Uuid,
+}
+
+/// Records a revocation (`oidc.token.revoke`) and commits it.
+async fn revoked(mut change: Change<'_>, client: OidcClientId, details: Value) -> Result<()> {
+    change
+        .record(Event::new(AuditAction::OidcTokenRevoke, "oidc_client", client).details(details))
+        .await?;
+    change.commit().await
 }
 
 /// The user's claims for a scope: `sub` always; `email` and `email_verified` for
